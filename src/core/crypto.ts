@@ -1,0 +1,70 @@
+/**
+ * The few primitives the core needs: random bytes, SHA-256, HMAC-SHA256,
+ * base64url and a constant-time compare. On Node they use `node:crypto`
+ * synchronously (reached through `process.getBuiltinModule`, so this file
+ * imports nothing Node-only and still runs on runtimes that only have Web
+ * Crypto). Elsewhere they fall back to `crypto.subtle`, which is async — hence
+ * the Promise-returning signatures.
+ */
+import type * as NodeCrypto from "node:crypto";
+
+export type Bytes = Uint8Array<ArrayBuffer>;
+
+const nodeCrypto: typeof NodeCrypto | undefined = (() => {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return proc?.getBuiltinModule?.("node:crypto") as typeof NodeCrypto | undefined;
+})();
+
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const encoder = new TextEncoder();
+
+export function randomBytes(n: number): Bytes {
+  const out = new Uint8Array(n);
+  globalThis.crypto.getRandomValues(out);
+  return out;
+}
+
+export function base64url(bytes: Bytes): string {
+  if (NodeBuffer) {
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+  }
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function utf8(text: string): Bytes {
+  return encoder.encode(text) as Bytes;
+}
+
+/** SHA-256 of `text`, base64url (43 characters). */
+export function sha256(text: string): string | Promise<string> {
+  if (nodeCrypto) return nodeCrypto.createHash("sha256").update(text).digest("base64url");
+  return globalThis.crypto.subtle
+    .digest("SHA-256", utf8(text))
+    .then((d) => base64url(new Uint8Array(d)));
+}
+
+/** HMAC-SHA256 of `text` under `key`, base64url. */
+export function hmac(key: Bytes, text: string): string | Promise<string> {
+  if (nodeCrypto) return nodeCrypto.createHmac("sha256", key).update(text).digest("base64url");
+  return globalThis.crypto.subtle
+    .importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+    .then((k) => globalThis.crypto.subtle.sign("HMAC", k, utf8(text)))
+    .then((sig) => base64url(new Uint8Array(sig)));
+}
+
+/**
+ * Constant-time equality of two ASCII strings. Lengths are compared first
+ * and openly: every MAC we compare has a fixed, public length, and checking it
+ * is what stops the "signed + garbage verifies" bug (cookie-signature #40).
+ */
+export function timingSafeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  if (nodeCrypto && NodeBuffer) {
+    return nodeCrypto.timingSafeEqual(NodeBuffer.from(a, "latin1"), NodeBuffer.from(b, "latin1"));
+  }
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}

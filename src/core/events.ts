@@ -1,0 +1,55 @@
+/**
+ * Session lifecycle events, for audit logs and metrics. A tiny typed emitter
+ * rather than node:events, so the core runs on any runtime. A listener that
+ * throws is reported to `onListenerError` and never breaks the request.
+ */
+export interface SessionEventMap {
+  /** A new session was written for the first time. */
+  created: { handle: string; userId: string | null };
+  /** A session got a new token (login, `regenerate()`); the old one is dead. */
+  rotated: { handle: string; previousHandle: string; userId: string | null };
+  /** `destroy()` / logout removed a session. */
+  destroyed: { handle: string; userId: string | null };
+  /** Sessions were removed by user (revoke one, all, all but one). */
+  revoked: { userId: string; count: number; handle?: string };
+  /** A cookie pointed to a session past its idle or absolute deadline. */
+  expired: { handle: string; reason: "idle" | "absolute" | "gone" };
+}
+
+export type SessionEventName = keyof SessionEventMap;
+type Listener<E extends SessionEventName> = (event: SessionEventMap[E]) => void;
+
+export class SessionEvents {
+  readonly #listeners = new Map<SessionEventName, Set<(e: unknown) => void>>();
+  readonly #onListenerError: (err: unknown) => void;
+
+  constructor(onListenerError: (err: unknown) => void) {
+    this.#onListenerError = onListenerError;
+  }
+
+  on<E extends SessionEventName>(name: E, listener: Listener<E>): () => void {
+    let set = this.#listeners.get(name);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(name, set);
+    }
+    set.add(listener as (e: unknown) => void);
+    return () => set.delete(listener as (e: unknown) => void);
+  }
+
+  has(name: SessionEventName): boolean {
+    return (this.#listeners.get(name)?.size ?? 0) > 0;
+  }
+
+  emit<E extends SessionEventName>(name: E, event: SessionEventMap[E]): void {
+    const set = this.#listeners.get(name);
+    if (!set) return;
+    for (const fn of set) {
+      try {
+        fn(event);
+      } catch (err) {
+        this.#onListenerError(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import type { CookieSettings } from "./cookies.js";
+import { parseDuration } from "./duration.js";
+import { ConfigurationError } from "./errors.js";
+import type { SessionStore } from "./store.js";
+import { type SigningKeys, signingKeys } from "./token.js";
+
+/** Where Cloakroom reports what it decided and why. Defaults: debug silent, warn/error to console. */
+export interface Logger {
+  debug(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** Options of {@link createSessions}. Only `store` and `secrets` are required. */
+export interface SessionOptions {
+  /** Where sessions live. Build one with `createStore(url)` or a store's own factory. */
+  store: SessionStore;
+  /**
+   * App secrets, at least 32 bytes each. The first signs new cookies; all
+   * verify, so `[next, current]` rotates without logging anyone out. A cookie
+   * verified by an older secret is re-issued under the first.
+   * @example secrets: process.env.SESSION_SECRET!.split(",")
+   */
+  secrets: string | readonly string[];
+  /** Sliding idle timeout (ms or `"30m"`). @default "30m" (OWASP ASVS L2) */
+  idleTimeout?: number | string;
+  /** Absolute lifetime from creation (ms or `"12h"`). @default "12h" */
+  absoluteTimeout?: number | string;
+  /**
+   * Minimum time between two writes that only move the idle deadline, so
+   * read-only traffic costs no store write.
+   * @default a tenth of `idleTimeout`
+   */
+  touchInterval?: number | string;
+  /** Refuse writes that would make a session larger than this (bytes, keys + JSON). @default 65536 */
+  maxBytes?: number;
+  cookie?: {
+    /** @default "cloakroom" (sent as `__Host-cloakroom` when secure) */
+    name?: string;
+    /** `"auto"`: Secure exactly when the request is HTTPS. @default "auto" */
+    secure?: boolean | "auto";
+    /** @default "lax" */
+    sameSite?: "lax" | "strict" | "none";
+    /** @default true */
+    httpOnly?: boolean;
+    /** @default "/" */
+    path?: string;
+    /** Leave unset for a host-only cookie (required for `__Host-`). */
+    domain?: string;
+    /** Use the `__Host-` prefix whenever the cookie is Secure, host-only, at `/`. @default true */
+    hostPrefix?: boolean;
+    /** CHIPS partitioned cookie. @default false */
+    partitioned?: boolean;
+  };
+  /** Trust `X-Forwarded-Proto` (first hop) to decide whether a request is HTTPS. @default false */
+  trustProxy?: boolean;
+  /**
+   * `Cache-Control` for responses that set a session cookie, so shared caches
+   * never store one user's cookie for another. `false` leaves it to you.
+   * @default "private, no-store"
+   */
+  cacheControl?: string | false;
+  /** Clock, for tests. @default Date.now */
+  now?: () => number;
+  logger?: Partial<Logger>;
+}
+
+export interface ResolvedOptions {
+  store: SessionStore;
+  keys: SigningKeys;
+  idleTimeout: number;
+  absoluteTimeout: number;
+  touchInterval: number;
+  maxBytes: number;
+  cookie: CookieSettings;
+  trustProxy: boolean;
+  cacheControl: string | false;
+  now: () => number;
+  logger: Logger;
+}
+
+const noop = () => {};
+
+export function resolveOptions(o: SessionOptions): ResolvedOptions {
+  if (!o || typeof o.store?.get !== "function") {
+    throw new ConfigurationError(
+      "store: pass a store, e.g. store: await createStore('sqlite:./data/sessions.db')",
+    );
+  }
+  const idleTimeout = parseDuration(o.idleTimeout ?? "30m", "idleTimeout");
+  const absoluteTimeout = parseDuration(o.absoluteTimeout ?? "12h", "absoluteTimeout");
+  if (idleTimeout <= 0 || absoluteTimeout <= 0) {
+    throw new ConfigurationError("idleTimeout and absoluteTimeout must be above zero");
+  }
+  const touchInterval = parseDuration(
+    o.touchInterval ?? Math.floor(idleTimeout / 10),
+    "touchInterval",
+  );
+  const maxBytes = o.maxBytes ?? 64 * 1024;
+  if (!Number.isInteger(maxBytes) || maxBytes < 256) {
+    throw new ConfigurationError(`maxBytes: ${maxBytes} is too small; use at least 256`);
+  }
+  const c = o.cookie ?? {};
+  const name = c.name ?? "cloakroom";
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw new ConfigurationError(
+      `cookie.name: "${name}" is not a valid cookie name (RFC 6265 token)`,
+    );
+  }
+  const sameSite = c.sameSite ?? "lax";
+  if (sameSite === "none" && c.secure === false) {
+    throw new ConfigurationError(
+      "cookie.sameSite 'none' requires Secure cookies; browsers drop it otherwise",
+    );
+  }
+  const base: Logger = { debug: noop, warn: console.warn, error: console.error };
+  return {
+    store: o.store,
+    keys: signingKeys(o.secrets),
+    idleTimeout,
+    absoluteTimeout,
+    touchInterval,
+    maxBytes,
+    cookie: {
+      name,
+      secure: c.secure ?? "auto",
+      sameSite,
+      httpOnly: c.httpOnly ?? true,
+      path: c.path ?? "/",
+      domain: c.domain,
+      hostPrefix: c.hostPrefix ?? true,
+      partitioned: c.partitioned ?? false,
+    },
+    trustProxy: o.trustProxy ?? false,
+    cacheControl: o.cacheControl ?? "private, no-store",
+    now: o.now ?? Date.now,
+    logger: { ...base, ...o.logger },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Session tokens. A token is `v1.<secret>.<mac>`:
+ * - `secret`: 32 bytes from the CSPRNG (256 bits), base64url;
+ * - `mac`: HMAC-SHA256 of `v1.<secret>` under the first app secret, base64url.
+ *
+ * The version prefix lets the format change later without logging everyone
+ * out. The store never sees the token: records are keyed by SHA-256 of the
+ * secret part, so a dump of the store yields no usable cookie, and re-signing
+ * under a new app secret keeps the same record.
+ */
+import { base64url, hmac, randomBytes, sha256, timingSafeEqual, utf8 } from "./crypto.js";
+import { ConfigurationError } from "./errors.js";
+
+const VERSION = "v1";
+const TOKEN_PATTERN = /^v1\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
+/** Shortest app secret accepted: 32 bytes, the HMAC-SHA256 block-strength guidance (RFC 2104 §3). */
+export const MIN_SECRET_BYTES = 32;
+
+export interface SigningKeys {
+  /** Keys in order; the first signs, all verify. */
+  readonly keys: readonly Uint8Array<ArrayBuffer>[];
+}
+
+export interface VerifiedToken {
+  /** The random part; its hash is the store key. */
+  readonly secret: string;
+  /** Index of the app secret that verified it; above 0 means the cookie should be re-issued. */
+  readonly keyIndex: number;
+}
+
+export function signingKeys(secrets: string | readonly string[]): SigningKeys {
+  const list = typeof secrets === "string" ? [secrets] : [...secrets];
+  if (list.length === 0) throw new ConfigurationError("secrets: give at least one secret");
+  const keys = list.map((s, i) => {
+    const bytes = utf8(s);
+    if (bytes.byteLength < MIN_SECRET_BYTES) {
+      throw new ConfigurationError(
+        `secrets[${i}] is ${bytes.byteLength} bytes; use at least ${MIN_SECRET_BYTES} random bytes (e.g. \`openssl rand -base64 32\`)`,
+      );
+    }
+    return bytes;
+  });
+  return { keys };
+}
+
+/** A fresh token signed with the first key. */
+export async function mintToken(keys: SigningKeys): Promise<{ token: string; secret: string }> {
+  const secret = base64url(randomBytes(32));
+  return { token: await signSecret(keys, secret), secret };
+}
+
+/** The token for an existing secret, signed with the first (current) key. */
+export async function signSecret(keys: SigningKeys, secret: string): Promise<string> {
+  const mac = await hmac(keys.keys[0]!, `${VERSION}.${secret}`);
+  return `${VERSION}.${secret}.${mac}`;
+}
+
+/**
+ * Checks shape and signature. Returns null for anything malformed or forged:
+ * such a token must never reach the store.
+ */
+export async function verifyToken(keys: SigningKeys, token: string): Promise<VerifiedToken | null> {
+  const m = TOKEN_PATTERN.exec(token);
+  if (!m) return null;
+  const secret = m[1]!;
+  const mac = m[2]!;
+  for (let i = 0; i < keys.keys.length; i++) {
+    const expected = await hmac(keys.keys[i]!, `${VERSION}.${secret}`);
+    if (timingSafeEqual(expected, mac)) return { secret, keyIndex: i };
+  }
+  return null;
+}
+
+/** The store key for a token secret: SHA-256, base64url (43 chars). */
+export function storeKeyOf(secret: string): string | Promise<string> {
+  return sha256(secret);
+}
+
+/**
+ * The public handle of a session (shown in device lists, used in revoke URLs).
+ * Derived from the store key so it is stable, but one-way, so store keys never
+ * leave the server either.
+ */
+export async function handleOf(storeKey: string): Promise<string> {
+  return (await sha256(`cloakroom-handle:${storeKey}`)).slice(0, 22);
+}

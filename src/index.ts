@@ -1,0 +1,40 @@
+/**
+ * Cloakroom core: server-side sessions that know no framework and no backend.
+ * Adapters live in `cloakroom/express`, `cloakroom/fastify`, `cloakroom/web`;
+ * stores in `cloakroom/stores/<name>` or through {@link createStore}.
+ */
+
+export { encodedSize } from "./core/codec.js";
+export { requestIsSecure } from "./core/cookies.js";
+export { parseDuration } from "./core/duration.js";
+export type { CloakroomErrorCode } from "./core/errors.js";
+export {
+  BadStoreUrlError,
+  CloakroomError,
+  ConfigurationError,
+  isCloakroomError,
+  MissingDriverError,
+  SessionDataError,
+  SessionStateError,
+  SessionTooLargeError,
+  StoreUnavailableError,
+} from "./core/errors.js";
+export type { SessionEventMap, SessionEventName } from "./core/events.js";
+export type { JsonObject, JsonPrimitive, JsonValue } from "./core/json.js";
+export type { CommitOutcome, DeviceSession } from "./core/manager.js";
+export { createSessions, SessionManager } from "./core/manager.js";
+export type { Logger, SessionOptions } from "./core/options.js";
+export type { RequestInfo, RotateOptions } from "./core/session.js";
+export { Session } from "./core/session.js";
+export type {
+  PatchResult,
+  PurgeOptions,
+  SessionPatch,
+  SessionStore,
+  SessionSummary,
+  StoreCapabilities,
+  StoredSession,
+} from "./core/store.js";
+export type { StoreUrlOptions } from "./stores/create-store.js";
+export { createStore, redact, STORE_SCHEMES } from "./stores/create-store.js";
+export { importDriver } from "./stores/driver.js";

@@ -1,0 +1,190 @@
+/**
+ * In-process store for development and tests. Bounded: past `maxSessions`
+ * the least recently used session is evicted. Expired records are swept on a
+ * timer that never keeps the process alive. Not shared between processes, so
+ * revocation reaches only this process: a warning says so under
+ * NODE_ENV=production.
+ */
+import { encodedSize } from "../../core/codec.js";
+import type {
+  PatchResult,
+  PurgeOptions,
+  SessionPatch,
+  SessionStore,
+  SessionSummary,
+  StoredSession,
+} from "../../core/store.js";
+
+export interface MemoryStoreOptions {
+  /** Most sessions kept; the least recently used goes first. @default 10000 */
+  maxSessions?: number;
+  /** How often expired sessions are swept, ms; 0 disables the sweep. @default 60000 */
+  sweepInterval?: number;
+  /** Clock used by the sweep. @default Date.now */
+  now?: () => number;
+}
+
+const alive = (r: StoredSession, now: number) => r.idleExpiresAt > now && r.absoluteExpiresAt > now;
+
+export class MemoryStore implements SessionStore {
+  readonly kind = "memory";
+  readonly capabilities = { nativeTtl: false, shared: false } as const;
+  readonly #sessions = new Map<string, StoredSession>();
+  readonly #byUser = new Map<string, Set<string>>();
+  readonly #max: number;
+  readonly #now: () => number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#max = options.maxSessions ?? 10_000;
+    this.#now = options.now ?? Date.now;
+    const every = options.sweepInterval ?? 60_000;
+    if (every > 0) {
+      this.#timer = setInterval(() => {
+        void this.purgeExpired(this.#now());
+      }, every);
+      (this.#timer as { unref?: () => void }).unref?.();
+    }
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+      ?.env;
+    if (env?.NODE_ENV === "production") {
+      console.warn(
+        "cloakroom: the memory store keeps sessions in this process only; use sqlite:, redis:// or postgres:// in production",
+      );
+    }
+  }
+
+  /** Number of sessions held (live or not yet swept). */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  async get(key: string, now: number): Promise<StoredSession | null> {
+    const r = this.#sessions.get(key);
+    if (!r) return null;
+    if (!alive(r, now)) {
+      this.#remove(key);
+      return null;
+    }
+    // Re-insert to mark as most recently used.
+    this.#sessions.delete(key);
+    this.#sessions.set(key, r);
+    return clone(r);
+  }
+
+  async create(key: string, session: StoredSession): Promise<void> {
+    this.#remove(key);
+    this.#sessions.set(key, clone(session));
+    if (session.userId !== null) this.#index(session.userId).add(key);
+    while (this.#sessions.size > this.#max) {
+      const oldest = this.#sessions.keys().next().value as string;
+      this.#remove(oldest);
+    }
+  }
+
+  async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
+    const r = this.#sessions.get(key);
+    if (!r || !alive(r, now)) return "missing";
+    const data = { ...r.data, ...patch.set };
+    for (const k of patch.unset) delete data[k];
+    if (encodedSize(data) > patch.maxBytes) return "too_large";
+    r.data = data;
+    if (patch.touch) {
+      r.lastSeenAt = patch.touch.lastSeenAt;
+      r.idleExpiresAt = Math.min(patch.touch.idleExpiresAt, r.absoluteExpiresAt);
+    }
+    return "ok";
+  }
+
+  async touch(
+    key: string,
+    lastSeenAt: number,
+    idleExpiresAt: number,
+    now: number,
+  ): Promise<boolean> {
+    const r = this.#sessions.get(key);
+    if (!r || !alive(r, now)) return false;
+    r.lastSeenAt = lastSeenAt;
+    r.idleExpiresAt = Math.min(idleExpiresAt, r.absoluteExpiresAt);
+    return true;
+  }
+
+  async destroy(key: string): Promise<void> {
+    this.#remove(key);
+  }
+
+  async listByUser(userId: string, now: number): Promise<SessionSummary[]> {
+    const out: SessionSummary[] = [];
+    for (const key of this.#byUser.get(userId) ?? []) {
+      const r = this.#sessions.get(key);
+      if (!r || !alive(r, now)) continue;
+      out.push({
+        key,
+        userId,
+        createdAt: r.createdAt,
+        lastSeenAt: r.lastSeenAt,
+        idleExpiresAt: r.idleExpiresAt,
+        absoluteExpiresAt: r.absoluteExpiresAt,
+        ip: r.ip,
+        userAgent: r.userAgent,
+      });
+    }
+    return out;
+  }
+
+  async destroyByUser(userId: string, exceptKey?: string): Promise<number> {
+    let n = 0;
+    for (const key of [...(this.#byUser.get(userId) ?? [])]) {
+      if (key === exceptKey) continue;
+      if (this.#remove(key)) n++;
+    }
+    return n;
+  }
+
+  async purgeExpired(now: number, options: PurgeOptions = {}): Promise<number> {
+    let n = 0;
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    for (const [key, r] of this.#sessions) {
+      if (n >= limit) break;
+      if (!alive(r, now) && this.#remove(key)) n++;
+    }
+    options.onProgress?.(n);
+    return n;
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #index(userId: string): Set<string> {
+    let set = this.#byUser.get(userId);
+    if (!set) {
+      set = new Set();
+      this.#byUser.set(userId, set);
+    }
+    return set;
+  }
+
+  #remove(key: string): boolean {
+    const r = this.#sessions.get(key);
+    if (!r) return false;
+    this.#sessions.delete(key);
+    if (r.userId !== null) {
+      const set = this.#byUser.get(r.userId);
+      set?.delete(key);
+      if (set?.size === 0) this.#byUser.delete(r.userId);
+    }
+    return true;
+  }
+}
+
+/** Copies so that callers never share objects with the store (as with any real backend). */
+function clone(r: StoredSession): StoredSession {
+  return { ...r, data: { ...r.data } };
+}
+
+/** A bounded in-process store. @example createMemoryStore({ maxSessions: 1000 }) */
+export function createMemoryStore(options?: MemoryStoreOptions): MemoryStore {
+  return new MemoryStore(options);
+}

@@ -1,0 +1,322 @@
+/**
+ * The store conformance suite: one set of tests every backend must pass, run
+ * against real servers. A new store proves itself by calling
+ * `storeConformance("name", factory)` from its own test file.
+ *
+ * Times are simulated through the `now` argument every store method takes;
+ * records are dated from the real clock so that native TTLs (Redis PEXPIREAT)
+ * agree with them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodedSize } from "../../src/core/codec.js";
+import type { SessionStore, StoredSession } from "../../src/core/store.js";
+
+export interface StoreFactory {
+  /** A fresh store connected to the backend. Called once per suite, plus once more for shared stores. */
+  open(): Promise<SessionStore>;
+  /** Removes everything the suite wrote (optional: keys are random). */
+  cleanup?(): Promise<void>;
+}
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+let counter = 0;
+
+/** A store key shaped like the real ones (43 base64url chars), unique per call. */
+export function testKey(): string {
+  counter++;
+  const rand = Math.random().toString(36).slice(2).padEnd(12, "0");
+  return `k${String(counter).padStart(8, "0")}${rand}${Date.now().toString(36)}`
+    .padEnd(43, "x")
+    .slice(0, 43);
+}
+
+export function testUser(): string {
+  return `user-${process.pid}-${Date.now()}-${++counter}`;
+}
+
+export function record(overrides: Partial<StoredSession> = {}): StoredSession {
+  const now = Date.now();
+  return {
+    data: { cart: "[1,2,3]", name: '"Ada"' },
+    userId: null,
+    createdAt: now,
+    lastSeenAt: now,
+    idleExpiresAt: now + 30 * MIN,
+    absoluteExpiresAt: now + 12 * HOUR,
+    ip: "203.0.113.7",
+    userAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    ...overrides,
+  };
+}
+
+const noLimit = 64 * 1024;
+
+export function storeConformance(name: string, factory: StoreFactory): void {
+  describe(`store conformance: ${name}`, () => {
+    let store: SessionStore;
+    beforeAll(async () => {
+      store = await factory.open();
+      await store.migrate?.();
+    });
+    afterAll(async () => {
+      await factory.cleanup?.();
+      await store?.close();
+    });
+
+    it("returns null for a key it never saw", async () => {
+      expect(await store.get(testKey(), Date.now())).toBeNull();
+    });
+
+    it("gives back what was created, every field", async () => {
+      const key = testKey();
+      const r = record({
+        userId: testUser(),
+        data: { a: "1", ünï: '"çødé ✓"', nested: '{"x":[1,{"y":null}]}' },
+      });
+      await store.create(key, r);
+      const got = await store.get(key, Date.now());
+      expect(got).toEqual(r);
+    });
+
+    it("patches field by field: sets some keys, removes others, leaves the rest", async () => {
+      const key = testKey();
+      await store.create(key, record({ data: { keep: '"k"', drop: "1", change: "1" } }));
+      expect(
+        await store.patch(
+          key,
+          { set: { change: "2", add: "true" }, unset: ["drop"], maxBytes: noLimit },
+          Date.now(),
+        ),
+      ).toBe("ok");
+      const got = await store.get(key, Date.now());
+      expect(got?.data).toEqual({ keep: '"k"', change: "2", add: "true" });
+    });
+
+    it("keeps all 50 concurrent patches to different keys of one session", async () => {
+      const key = testKey();
+      await store.create(key, record({ data: {} }));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.patch(
+            key,
+            { set: { [`k${i}`]: String(i) }, unset: [], maxBytes: noLimit },
+            Date.now(),
+          ),
+        ),
+      );
+      expect(results.every((r) => r === "ok")).toBe(true);
+      const got = await store.get(key, Date.now());
+      expect(Object.keys(got!.data).sort()).toEqual(
+        Array.from({ length: 50 }, (_, i) => `k${i}`).sort(),
+      );
+    });
+
+    it("keeps concurrent patches from two store instances (two app servers)", async () => {
+      const other = await factory.open();
+      try {
+        if (!store.capabilities.shared) return expect(other.capabilities.shared).toBe(false);
+        const key = testKey();
+        await store.create(key, record({ data: {} }));
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            (i % 2 ? store : other).patch(
+              key,
+              { set: { [`k${i}`]: String(i) }, unset: [], maxBytes: noLimit },
+              Date.now(),
+            ),
+          ),
+        );
+        expect(Object.keys((await other.get(key, Date.now()))!.data)).toHaveLength(20);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it("never resurrects: a patch or touch after destroy writes nothing", async () => {
+      const key = testKey();
+      const userId = testUser();
+      await store.create(key, record({ userId }));
+      await store.destroy(key);
+      expect(
+        await store.patch(key, { set: { late: "1" }, unset: [], maxBytes: noLimit }, Date.now()),
+      ).toBe("missing");
+      const now = Date.now();
+      expect(await store.touch(key, now, now + 30 * MIN, now)).toBe(false);
+      expect(await store.get(key, Date.now())).toBeNull();
+      expect(await store.listByUser(userId, Date.now())).toEqual([]);
+    });
+
+    it("never resurrects a revoked session either", async () => {
+      const key = testKey();
+      const userId = testUser();
+      await store.create(key, record({ userId }));
+      expect(await store.destroyByUser(userId)).toBe(1);
+      expect(
+        await store.patch(key, { set: { late: "1" }, unset: [], maxBytes: noLimit }, Date.now()),
+      ).toBe("missing");
+      expect(await store.get(key, Date.now())).toBeNull();
+    });
+
+    it("touch moves the idle deadline and last-seen time, never past the absolute deadline", async () => {
+      const key = testKey();
+      const r = record();
+      await store.create(key, r);
+      const later = r.lastSeenAt + 5 * MIN;
+      expect(await store.touch(key, later, later + 30 * MIN, later)).toBe(true);
+      let got = await store.get(key, later);
+      expect(got?.lastSeenAt).toBe(later);
+      expect(got?.idleExpiresAt).toBe(later + 30 * MIN);
+      expect(got?.data).toEqual(r.data);
+      const beyond = r.absoluteExpiresAt + HOUR;
+      expect(await store.touch(key, later + MIN, beyond, later + MIN)).toBe(true);
+      got = await store.get(key, later + MIN);
+      expect(got!.idleExpiresAt).toBeLessThanOrEqual(r.absoluteExpiresAt);
+    });
+
+    it("a patch can carry the touch, in the same atomic write", async () => {
+      const key = testKey();
+      const r = record();
+      await store.create(key, r);
+      const later = r.lastSeenAt + 4 * MIN;
+      const touch = { lastSeenAt: later, idleExpiresAt: later + 30 * MIN };
+      expect(
+        await store.patch(key, { set: { n: "1" }, unset: [], touch, maxBytes: noLimit }, later),
+      ).toBe("ok");
+      const got = await store.get(key, later);
+      expect(got?.lastSeenAt).toBe(later);
+      expect(got?.idleExpiresAt).toBe(later + 30 * MIN);
+      expect(got?.data.n).toBe("1");
+    });
+
+    it("treats a session past its idle deadline as gone", async () => {
+      const key = testKey();
+      const r = record();
+      await store.create(key, r);
+      expect(await store.get(key, r.idleExpiresAt - 1)).not.toBeNull();
+      expect(await store.get(key, r.idleExpiresAt + 1)).toBeNull();
+      expect(
+        await store.patch(
+          key,
+          { set: { x: "1" }, unset: [], maxBytes: noLimit },
+          r.idleExpiresAt + 2,
+        ),
+      ).toBe("missing");
+      expect(
+        await store.touch(key, r.idleExpiresAt + 3, r.idleExpiresAt + HOUR, r.idleExpiresAt + 3),
+      ).toBe(false);
+    });
+
+    it("treats a session past its absolute deadline as gone, however recently touched", async () => {
+      const key = testKey();
+      const now = Date.now();
+      const r = record({ absoluteExpiresAt: now + 10 * MIN, idleExpiresAt: now + 10 * MIN });
+      await store.create(key, r);
+      expect(await store.get(key, now + 9 * MIN)).not.toBeNull();
+      expect(await store.get(key, now + 10 * MIN + 1)).toBeNull();
+    });
+
+    it("destroy removes at once; destroying an absent session is fine", async () => {
+      const key = testKey();
+      await store.create(key, record());
+      await store.destroy(key);
+      expect(await store.get(key, Date.now())).toBeNull();
+      await expect(store.destroy(key)).resolves.toBeUndefined();
+      await expect(store.destroy(testKey())).resolves.toBeUndefined();
+    });
+
+    it("lists a user's live sessions with their device metadata, and only theirs", async () => {
+      const userId = testUser();
+      const [a, b, expired, stranger] = [testKey(), testKey(), testKey(), testKey()];
+      const now = Date.now();
+      await store.create(a, record({ userId, ip: "198.51.100.1", userAgent: "UA-a" }));
+      await store.create(b, record({ userId, ip: null, userAgent: null }));
+      await store.create(
+        expired,
+        record({ userId, idleExpiresAt: now + MIN, absoluteExpiresAt: now + MIN }),
+      );
+      await store.create(stranger, record({ userId: testUser() }));
+      const list = await store.listByUser(userId, now + 2 * MIN);
+      expect(list.map((s) => s.key).sort()).toEqual([a, b].sort());
+      const sa = list.find((s) => s.key === a)!;
+      expect(sa).toMatchObject({ userId, ip: "198.51.100.1", userAgent: "UA-a" });
+      expect(typeof sa.createdAt).toBe("number");
+      expect(typeof sa.lastSeenAt).toBe("number");
+      expect(await store.listByUser(testUser(), now)).toEqual([]);
+    });
+
+    it("revokes all of a user's sessions, or all but one, leaving other users alone", async () => {
+      const userId = testUser();
+      const keys = [testKey(), testKey(), testKey()];
+      const stranger = testKey();
+      for (const k of keys) await store.create(k, record({ userId }));
+      await store.create(stranger, record({ userId: testUser() }));
+      expect(await store.destroyByUser(userId, keys[0])).toBe(2);
+      expect(await store.get(keys[0]!, Date.now())).not.toBeNull();
+      expect(await store.get(keys[1]!, Date.now())).toBeNull();
+      expect(await store.get(keys[2]!, Date.now())).toBeNull();
+      expect(await store.destroyByUser(userId)).toBe(1);
+      expect(await store.get(keys[0]!, Date.now())).toBeNull();
+      expect(await store.get(stranger, Date.now())).not.toBeNull();
+      expect(await store.destroyByUser(userId)).toBe(0);
+    });
+
+    it("refuses a patch past the size limit and leaves the stored session as it was", async () => {
+      const key = testKey();
+      const r = record({ data: { a: '"small"' } });
+      await store.create(key, r);
+      const big = JSON.stringify("x".repeat(2000));
+      expect(
+        await store.patch(key, { set: { big }, unset: ["a"], maxBytes: 1000 }, Date.now()),
+      ).toBe("too_large");
+      expect((await store.get(key, Date.now()))?.data).toEqual(r.data);
+      const fits = JSON.stringify("y".repeat(500));
+      expect(await store.patch(key, { set: { fits }, unset: [], maxBytes: 1000 }, Date.now())).toBe(
+        "ok",
+      );
+      expect(encodedSize((await store.get(key, Date.now()))!.data)).toBeLessThanOrEqual(1000);
+    });
+
+    it("keeps prototype-named keys as plain data, polluting nothing", async () => {
+      const key = testKey();
+      const data = JSON.parse(
+        '{"__proto__":"{\\"polluted\\":true}","constructor":"1","toString":"2"}',
+      ) as Record<string, string>;
+      await store.create(key, record({ data }));
+      await store.patch(
+        key,
+        { set: JSON.parse('{"__proto__":"{\\"polluted\\":2}"}'), unset: [], maxBytes: noLimit },
+        Date.now(),
+      );
+      const got = await store.get(key, Date.now());
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(
+        Object.getPrototypeOf(got!.data) === Object.prototype ||
+          Object.getPrototypeOf(got!.data) === null,
+      ).toBe(true);
+      expect((got!.data as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it("purges expired records in batches (stores without native TTL)", async () => {
+      const now = Date.now();
+      const keys = Array.from({ length: 7 }, testKey);
+      for (const k of keys)
+        await store.create(k, record({ idleExpiresAt: now + MIN, absoluteExpiresAt: now + MIN }));
+      const live = testKey();
+      await store.create(live, record());
+      const seen: number[] = [];
+      const removed = await store.purgeExpired(now + 2 * MIN, {
+        batchSize: 3,
+        onProgress: (n) => seen.push(n),
+      });
+      if (store.capabilities.nativeTtl) {
+        expect(removed).toBe(0);
+      } else {
+        expect(removed).toBeGreaterThanOrEqual(7);
+        expect(seen.length).toBeGreaterThanOrEqual(1);
+      }
+      for (const k of keys) expect(await store.get(k, now + 2 * MIN)).toBeNull();
+      expect(await store.get(live, now + 2 * MIN)).not.toBeNull();
+    });
+  });
+}
