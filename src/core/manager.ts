@@ -111,7 +111,10 @@ export class SessionManager {
     const key = await storeKeyOf(verified.secret);
     const record = await this.#storeCall(() => o.store.get(key, o.now()));
     if (!record) {
+      // Expired past its TTL, revoked, or destroyed elsewhere: the store cannot tell which.
       o.logger.debug("cloakroom: session cookie ignored: no such session");
+      if (this.events.has("expired"))
+        this.events.emit("expired", { handle: await handleOf(key), reason: "gone" });
       return new Session(s);
     }
     const now = o.now();
