@@ -34,6 +34,7 @@ export type {
   SessionSummary,
   StoreCapabilities,
   StoredSession,
+  StoreStats,
 } from "./core/store.js";
 export type { StoreUrlOptions } from "./stores/create-store.js";
 export { createStore, redact, STORE_SCHEMES } from "./stores/create-store.js";

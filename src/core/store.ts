@@ -74,6 +74,13 @@ export interface StoreCapabilities {
   readonly shared: boolean;
 }
 
+/** What `stats()` reports. `null` where the backend cannot tell (e.g. expired records under native TTL). */
+export interface StoreStats {
+  live: number;
+  expired: number | null;
+  users: number | null;
+}
+
 export interface PurgeOptions {
   /** Rows per batch: bounds each statement's lock time. @default 1000 */
   batchSize?: number;
@@ -115,6 +122,9 @@ export interface SessionStore {
 
   /** Deletes records expired at `now`, in bounded batches. Resolves to the number removed (0 with native TTL). */
   purgeExpired(now: number, options?: PurgeOptions): Promise<number>;
+
+  /** Counts for `cloakroom stats`; stores that cannot count cheaply omit it. */
+  stats?(now: number): Promise<StoreStats>;
 
   /** Creates or upgrades the schema; idempotent. Stores without a schema omit it. */
   migrate?(): Promise<void>;

@@ -13,6 +13,7 @@ import type {
   SessionStore,
   SessionSummary,
   StoredSession,
+  StoreStats,
 } from "../../core/store.js";
 
 export interface MemoryStoreOptions {
@@ -150,6 +151,12 @@ export class MemoryStore implements SessionStore {
     }
     options.onProgress?.(n);
     return n;
+  }
+
+  async stats(now: number): Promise<StoreStats> {
+    let live = 0;
+    for (const r of this.#sessions.values()) if (alive(r, now)) live++;
+    return { live, expired: this.#sessions.size - live, users: this.#byUser.size };
   }
 
   async close(): Promise<void> {
