@@ -9,7 +9,9 @@ export type CloakroomErrorCode =
   | "BAD_STORE_URL"
   | "BAD_CONFIGURATION"
   | "MISSING_DRIVER"
-  | "SESSION_STATE";
+  | "SESSION_STATE"
+  | "PASSWORD_REJECTED"
+  | "AUTH_BUSY";
 
 /** Base class: a stable `code`, an HTTP `status` adapters may use, and the original `cause`. */
 export class CloakroomError extends Error {
