@@ -1,0 +1,19 @@
+/**
+ * The one place the demo imports Cloakroom from. A real app writes
+ * `from "cloakroom"`; the demo runs from the source tree (no build step for
+ * `npm start`), so it imports the same modules by path.
+ */
+export {
+  ConfigurationError,
+  createSessions,
+  createStore,
+  importDriver,
+  isCloakroomError,
+  parseDuration,
+  redact,
+  type Session,
+  type SessionManager,
+  type SessionStore,
+  SessionTooLargeError,
+  StoreUnavailableError,
+} from "../../src/index.js";
