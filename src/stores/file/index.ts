@@ -1,0 +1,326 @@
+/**
+ * The file store: one JSON file per session under a directory, for a single
+ * server without a database. Every write replaces the file atomically
+ * (temp file, fsync, rename), so a reader never sees a torn record.
+ *
+ * Layout under `dir`:
+ * - `sessions/<hex of key>.json`: the record, mode 0600.
+ * - `users/<sha256(userId)>/<hex of key>`: an empty marker per session of a
+ *   user, the per-user index. Written before the session, so revoking a user
+ *   always finds every session; markers of dead sessions are pruned lazily.
+ *
+ * File names are the hex of the key's ASCII, not the key itself: keys are
+ * case-sensitive base64url and macOS/Windows filesystems are not (REL-47).
+ * Keys are checked against the strict key pattern before any filesystem call
+ * (REL-46, GO-2024-2730), and the resulting path is checked to stay inside the
+ * directory.
+ *
+ * Read-modify-write operations on a key run one at a time: in one process
+ * through an in-memory queue, across processes of the same machine through an
+ * O_EXCL lock file. Not for NFS or several servers: use SQL or Redis there.
+ */
+import { mkdir, opendir, readdir, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { CloakroomError, SessionStateError, StoreUnavailableError } from "../../core/errors.js";
+import type {
+  PatchResult,
+  PurgeOptions,
+  SessionPatch,
+  SessionStore,
+  SessionSummary,
+  StoredSession,
+} from "../../core/store.js";
+import { KeyedQueue } from "../keyed-queue.js";
+import * as rec from "../record-json.js";
+import { errno, readOrNull, unlinkIfExists, withFileLock, writeAtomic } from "./fs-ops.js";
+import { FileLayout } from "./layout.js";
+
+export interface FileStoreOptions {
+  /** Directory holding the sessions; created (mode 0700) when missing. @example "./data/sessions" */
+  dir: string;
+  /** fsync each file and its directory on write, so an acknowledged write survives a crash. @default true */
+  fsync?: boolean;
+  /** How long an operation waits for another process's lock on the same session, ms. @default 2000 */
+  lockTimeout?: number;
+  /** A lock or temp file older than this was left by a crash and is removed, ms. @default 10000 */
+  staleAfter?: number;
+  /** How often expired files are swept, ms; 0 disables the sweep (use `cloakroom purge`). @default 600000 */
+  sweepInterval?: number;
+  /** Clock used by the sweep. @default Date.now */
+  now?: () => number;
+}
+
+/** Shared by every FileStore of the process, keyed by absolute path: two instances on one directory still queue. */
+const queue = new KeyedQueue();
+
+export class FileStore implements SessionStore {
+  readonly kind = "file";
+  readonly capabilities = { nativeTtl: false, shared: true } as const;
+  readonly #paths: FileLayout;
+  readonly #fsync: boolean;
+  readonly #lock: { timeout: number; stale: number };
+  #ready: Promise<void> | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: FileStoreOptions) {
+    if (typeof options?.dir !== "string" || options.dir === "") {
+      throw new StoreUnavailableError("file store: `dir` must name a directory");
+    }
+    this.#paths = new FileLayout(resolve(options.dir));
+    this.#fsync = options.fsync ?? true;
+    this.#lock = { timeout: options.lockTimeout ?? 2000, stale: options.staleAfter ?? 10_000 };
+    const every = options.sweepInterval ?? 600_000;
+    const now = options.now ?? Date.now;
+    if (every > 0) {
+      this.#timer = setInterval(() => {
+        this.purgeExpired(now()).catch((err: unknown) =>
+          console.warn("cloakroom: file store sweep failed", err),
+        );
+      }, every);
+      this.#timer.unref();
+    }
+  }
+
+  /** The absolute directory this store writes to. */
+  get dir(): string {
+    return this.#paths.root;
+  }
+
+  async get(key: string, now: number): Promise<StoredSession | null> {
+    if (!rec.isStoreKey(key)) return null;
+    return this.#guard("get", async () => {
+      const text = await readOrNull(this.#paths.session(key));
+      if (text === null) return null;
+      const r = rec.decodeRecord(text);
+      if (r && rec.isAlive(r, now)) return r;
+      // Corrupt (REL-48) or expired (REL-23): remove it, re-checked under the lock.
+      await this.#removeIfDead(key, now);
+      return null;
+    });
+  }
+
+  async create(key: string, session: StoredSession): Promise<void> {
+    if (!rec.isStoreKey(key)) throw new SessionStateError("file store: not a store key");
+    await this.#guard("create", () =>
+      this.#exclusive(key, async () => {
+        if (session.userId !== null) await this.#mark(session.userId, key);
+        await writeAtomic(this.#paths.session(key), rec.encodeRecord(session), this.#fsync);
+      }),
+    );
+  }
+
+  async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
+    if (!rec.isStoreKey(key)) return "missing";
+    return this.#guard("patch", () =>
+      this.#exclusive(key, async () => {
+        const r = await this.#readLive(key, now);
+        if (!r) return "missing";
+        const { result, next } = rec.applyPatch(r, patch);
+        if (result === "ok") await this.#write(key, next);
+        return result;
+      }),
+    );
+  }
+
+  async touch(
+    key: string,
+    lastSeenAt: number,
+    idleExpiresAt: number,
+    now: number,
+  ): Promise<boolean> {
+    if (!rec.isStoreKey(key)) return false;
+    return this.#guard("touch", () =>
+      this.#exclusive(key, async () => {
+        const r = await this.#readLive(key, now);
+        if (!r) return false;
+        await this.#write(key, rec.applyTouch(r, lastSeenAt, idleExpiresAt));
+        return true;
+      }),
+    );
+  }
+
+  async destroy(key: string): Promise<void> {
+    if (!rec.isStoreKey(key)) return;
+    await this.#guard("destroy", () => this.#exclusive(key, () => this.#remove(key)));
+  }
+
+  async listByUser(userId: string, now: number): Promise<SessionSummary[]> {
+    return this.#guard("listByUser", async () => {
+      const keys = await this.#markedKeys(userId);
+      const found = await Promise.all(
+        keys.map(async (key) => {
+          const text = await readOrNull(this.#paths.session(key));
+          const r = text === null ? null : rec.decodeRecord(text);
+          if (r && r.userId === userId && rec.isAlive(r, now)) return rec.summaryOf(key, userId, r);
+          await this.#pruneMarker(userId, key, now);
+          return null;
+        }),
+      );
+      return found.filter((s): s is SessionSummary => s !== null);
+    });
+  }
+
+  async destroyByUser(userId: string, exceptKey?: string): Promise<number> {
+    return this.#guard("destroyByUser", async () => {
+      let n = 0;
+      for (const key of await this.#markedKeys(userId)) {
+        if (key === exceptKey) continue;
+        await this.#exclusive(key, async () => {
+          const text = await readOrNull(this.#paths.session(key));
+          const r = text === null ? null : rec.decodeRecord(text);
+          if (r && r.userId === userId && (await unlinkIfExists(this.#paths.session(key)))) n++;
+          if (!r || r.userId === userId) await unlinkIfExists(this.#paths.marker(userId, key));
+        });
+      }
+      return n;
+    });
+  }
+
+  async purgeExpired(now: number, options: PurgeOptions = {}): Promise<number> {
+    const batchSize = Math.max(1, options.batchSize ?? 1000);
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    return this.#guard("purgeExpired", async () => {
+      await this.#dirs();
+      let removed = 0;
+      let batch: string[] = [];
+      const flush = async () => {
+        for (const name of batch) {
+          if (removed >= limit) break;
+          if (await this.#purgeEntry(name, now)) removed++;
+        }
+        batch = [];
+        options.onProgress?.(removed);
+      };
+      // opendir streams entries: a directory of a million sessions is never listed in memory at once.
+      for await (const entry of await opendir(this.#paths.sessionsDir)) {
+        if (removed >= limit) break;
+        batch.push(entry.name);
+        if (batch.length >= batchSize) await flush();
+      }
+      if (batch.length > 0 || removed === 0) await flush();
+      return removed;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One directory entry of a purge: a dead or corrupt session, or a crash's leftover temp/lock file. */
+  async #purgeEntry(name: string, now: number): Promise<boolean> {
+    const key = this.#paths.keyOfFile(name);
+    if (key !== null) return this.#removeIfDead(key, now);
+    if (name.startsWith(".") && (name.endsWith(".tmp") || name.endsWith(".lock"))) {
+      const path = join(this.#paths.sessionsDir, name);
+      const st = await stat(path).catch(() => null);
+      if (st && Date.now() - st.mtimeMs > this.#lock.stale) await unlinkIfExists(path);
+    }
+    return false;
+  }
+
+  /** Runs `fn` as the only read-modify-write on `key`, in this process and across processes. */
+  async #exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    await this.#dirs();
+    const path = this.#paths.session(key);
+    return queue.run(path, () => withFileLock(this.#paths.lock(key), this.#lock, fn));
+  }
+
+  async #readLive(key: string, now: number): Promise<StoredSession | null> {
+    const text = await readOrNull(this.#paths.session(key));
+    const r = text === null ? null : rec.decodeRecord(text);
+    return r && rec.isAlive(r, now) ? r : null;
+  }
+
+  async #write(key: string, r: StoredSession): Promise<void> {
+    await writeAtomic(this.#paths.session(key), rec.encodeRecord(r), this.#fsync);
+  }
+
+  /** Removes the session and its marker if, under the lock, it is still dead or corrupt. */
+  async #removeIfDead(key: string, now: number): Promise<boolean> {
+    return this.#exclusive(key, async () => {
+      const text = await readOrNull(this.#paths.session(key));
+      if (text === null) return false;
+      const r = rec.decodeRecord(text);
+      if (r && rec.isAlive(r, now)) return false;
+      return this.#remove(key, r);
+    });
+  }
+
+  /** Unlinks the session file and its user marker; true when the session file existed. */
+  async #remove(key: string, known?: StoredSession | null): Promise<boolean> {
+    const path = this.#paths.session(key);
+    let r = known;
+    if (r === undefined) {
+      const text = await readOrNull(path);
+      r = text === null ? null : rec.decodeRecord(text);
+    }
+    const existed = await unlinkIfExists(path);
+    if (r?.userId != null) await unlinkIfExists(this.#paths.marker(r.userId, key));
+    return existed;
+  }
+
+  /** Drops a user's marker whose session is gone, re-checked under the session's lock. */
+  async #pruneMarker(userId: string, key: string, now: number): Promise<void> {
+    await this.#exclusive(key, async () => {
+      const text = await readOrNull(this.#paths.session(key));
+      const r = text === null ? null : rec.decodeRecord(text);
+      if (r && r.userId === userId && rec.isAlive(r, now)) return; // created meanwhile
+      if (r && r.userId === userId) await unlinkIfExists(this.#paths.session(key));
+      await unlinkIfExists(this.#paths.marker(userId, key));
+    });
+  }
+
+  async #mark(userId: string, key: string): Promise<void> {
+    const dir = this.#paths.userDir(userId);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(this.#paths.marker(userId, key), "", { mode: 0o600 });
+  }
+
+  async #markedKeys(userId: string): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.#paths.userDir(userId));
+    } catch (err) {
+      if (errno(err) === "ENOENT") return [];
+      throw err;
+    }
+    return names.map((n) => this.#paths.keyOfMarker(n)).filter((k): k is string => k !== null);
+  }
+
+  /** Creates the directories once; a failure is retried by the next call (the disk may come back). */
+  #dirs(): Promise<void> {
+    this.#ready ??= Promise.all([
+      mkdir(this.#paths.sessionsDir, { recursive: true, mode: 0o700 }),
+      mkdir(this.#paths.usersDir, { recursive: true, mode: 0o700 }),
+    ]).then(
+      () => undefined,
+      (err: unknown) => {
+        this.#ready = undefined;
+        throw err;
+      },
+    );
+    return this.#ready;
+  }
+
+  /** Any filesystem failure becomes a StoreUnavailableError; never a raw errno escaping. */
+  async #guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof CloakroomError) throw err;
+      throw new StoreUnavailableError(
+        `file store: ${op} failed in ${this.#paths.root}: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+/**
+ * One JSON file per session under `dir`; single server.
+ * @example const store = createFileStore({ dir: "./data/sessions" });
+ */
+export function createFileStore(options: FileStoreOptions): FileStore {
+  return new FileStore(options);
+}
