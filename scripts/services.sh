@@ -11,6 +11,7 @@
 # scripts exist. Exits non-zero when any piece failed, after trying all of them.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/services/lib.sh
 source "$here/services/lib.sh"
 
 all=(shared memcached chromium redis-cluster redis-sentinel wrk)

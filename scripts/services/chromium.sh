@@ -3,6 +3,7 @@
 # with executablePath). Never a downloaded browser: `npx playwright install`
 # cannot reach its CDN from these machines, Debian's package can be installed.
 set -euo pipefail
+# shellcheck source=scripts/services/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CHROMIUM=${CLOAKROOM_TEST_CHROMIUM:-/usr/bin/chromium}

@@ -107,17 +107,18 @@ redis_probe() {
 # memcached_probe [host] [port]: the text-protocol `stats` command answered
 # through bash's /dev/tcp (no nc needed), up to its closing END line.
 memcached_probe() {
-  timeout 2 bash -c '
-    exec 3<>"/dev/tcp/$1/$2" || exit 1
-    printf "stats\r\n" >&3
+  (
+    exec 3<>"/dev/tcp/${1:-127.0.0.1}/${2:-11211}" || exit 1
+    printf 'stats\r\n' >&3
     saw_pid=1
-    while IFS= read -r line <&3; do
-      line=${line%$'"'"'\r'"'"'}
+    # read -t bounds a server that accepts but never answers.
+    while IFS= read -r -t 2 line <&3; do
+      line=${line%$'\r'}
       [[ $line == "STAT pid "* ]] && saw_pid=0
       [[ $line == END ]] && exit "$saw_pid"
     done
     exit 1
-  ' _ "${1:-127.0.0.1}" "${2:-11211}" 2>/dev/null
+  ) 2>/dev/null
 }
 
 # pg_probe [host] [port]: pg_isready, then a real query as postgres.

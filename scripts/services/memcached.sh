@@ -2,6 +2,7 @@
 # Memcached on 127.0.0.1:11211 for the memcached store tests (memjs).
 # Idempotent: when something already answers `stats` there, nothing is changed.
 set -euo pipefail
+# shellcheck source=scripts/services/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 HOST=127.0.0.1

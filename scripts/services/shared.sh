@@ -6,6 +6,7 @@
 # (/work/.library/env/machines/node-svc.md); database `test` is ensured in both
 # SQL servers. Never stops or reconfigures a server that answers.
 set -euo pipefail
+# shellcheck source=scripts/services/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Client tools for the probes below (the servers themselves come with the machine).
@@ -33,7 +34,7 @@ else
   [[ -d /etc/postgresql ]] || die "PostgreSQL server is not installed (no /etc/postgresql); \
 this machine kind ships it — install postgresql and set trust auth for 127.0.0.1"
   # Newest installed major, should a machine ever carry two.
-  pgver=$(ls /etc/postgresql | sort -V | tail -n 1)
+  pgver=$(find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
   # /run is a tmpfs: after a machine restart the socket dir may be gone.
   as_root install -d -o postgres -g postgres -m 2775 /run/postgresql
   as_root pg_ctlcluster --skip-systemctl-redirect "$pgver" main start ||
