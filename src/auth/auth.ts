@@ -1,0 +1,299 @@
+/**
+ * `createAuth`: password login, logout in all its forms, re-authentication
+ * and password change on top of the core {@link SessionManager}, plus the
+ * guards of `guards.ts` and the device list. Framework-agnostic: every call
+ * takes the request's {@link Session} and resolves to a result object; the
+ * adapter's usual commit writes the session and sets the cookie.
+ */
+import { parseDuration } from "../core/duration.js";
+import { ConfigurationError } from "../core/errors.js";
+import type { JsonValue } from "../core/json.js";
+import type { SessionManager } from "../core/manager.js";
+import type { Session } from "../core/session.js";
+import { type AuthContext, META, rolesFingerprint, rotateSignedIn } from "./context.js";
+import { resetCsrf } from "./csrf.js";
+import { describeDevice } from "./devices.js";
+import { createGuards, type Guards } from "./guards.js";
+import { createPasswordHasher, type PasswordHasher, type PasswordOptions } from "./password.js";
+import { createLoginThrottle, type LoginThrottle } from "./throttle.js";
+import type {
+  AuthEvent,
+  CredentialFailure,
+  DeviceEntry,
+  LoginResult,
+  RecheckResult,
+  User,
+  UserDirectory,
+} from "./types.js";
+
+/** Options of {@link createAuth}. Only `sessions` and `users` are required. */
+export interface AuthOptions<U extends User = User> {
+  sessions: SessionManager;
+  users: UserDirectory<U>;
+  /**
+   * Failed-login throttling. `false` turns it off (tests only).
+   * @default createLoginThrottle({ store: sessions.store }) — shared by every server on that store
+   */
+  throttle?: LoginThrottle | false;
+  /** "Remember me": a persistent cookie and this absolute lifetime. @default { absoluteTimeout: "30d" } */
+  remember?: { absoluteTimeout?: number | string };
+  /** How recent a password check `requireRecentAuth` accepts (ms or `"10m"`). @default "10m" */
+  sudoMaxAge?: number | string;
+  /** Role → permissions, for `requirePermission`. @example { admin: ["users:write", "sessions:revoke"] } */
+  permissions?: Readonly<Record<string, readonly string[]>>;
+  /** Argon2id parameters and limits, or a hasher of your own. @default OWASP argon2id (m=19456, t=2, p=1) */
+  password?: PasswordOptions | PasswordHasher;
+  /**
+   * Session data keys carried over into the signed-in session at login
+   * (e.g. a cart). Everything else written before login is dropped (SM-06).
+   * @default []
+   */
+  keepOnLogin?: readonly string[];
+  /** Audit hook: one event per login attempt, logout and refused authorization. Never sees a password. */
+  onEvent?: (event: AuthEvent) => void;
+}
+
+/** Input of {@link Auth.login}. Fields are `unknown` because they come straight from a request body. */
+export interface LoginInput {
+  username: unknown;
+  password: unknown;
+  /** A persistent cookie and the longer "remember me" lifetime. @default false */
+  remember?: boolean;
+  /** The client address, for per-address throttling and the audit event. */
+  ip?: string | null;
+}
+
+export interface Auth<U extends User = User> extends Guards<U> {
+  /**
+   * Checks the credentials; on success signs the user into a new session
+   * token (the old one dies at commit: session fixation) with a fresh CSRF
+   * secret. Unknown user and wrong password give the same frozen result
+   * object after the same work (a dummy hash is verified for unknown users).
+   * @example
+   * const r = await auth.login(session, { username: body.username, password: body.password, remember: body.remember === "on", ip: req.ip });
+   * if (!r.ok) return r.reason === "throttled" ? tooMany(r.retryAfterSeconds) : unauthorized();
+   */
+  login(session: Session, input: LoginInput): Promise<LoginResult<U>>;
+  /** Ends this session: record removed and cookie cleared at commit. */
+  logout(session: Session): Promise<void>;
+  /** Ends every session of the signed-in user, this one included. Resolves to the number ended. */
+  logoutEverywhere(session: Session): Promise<number>;
+  /** Ends every session of the signed-in user but this one. */
+  revokeOthers(session: Session): Promise<number>;
+  /** Ends one of the signed-in user's sessions by public handle; false when it is not theirs (answer 404). */
+  revokeSession(session: Session, handle: unknown): Promise<boolean>;
+  /** Asks for the password again ("sudo mode"): on success, a new token and a fresh auth time. */
+  reauthenticate(session: Session, password: unknown): Promise<RecheckResult<U>>;
+  /** Checks `current`, stores `next`, ends every other session and rotates this one. */
+  changePassword(
+    session: Session,
+    input: { current: unknown; next: unknown },
+  ): Promise<RecheckResult<U>>;
+  /** The signed-in user's sessions, most recently active first, with readable device names. */
+  devices(session: Session): Promise<DeviceEntry[]>;
+  /** The hasher in use: hash new users' passwords with it. */
+  readonly hasher: PasswordHasher;
+}
+
+const INVALID: CredentialFailure = Object.freeze({ ok: false, reason: "invalid" });
+const UNAUTHENTICATED = Object.freeze({ ok: false, reason: "unauthenticated" } as const);
+const MAX_USERNAME = 256;
+
+/**
+ * @example
+ * const auth = createAuth({ sessions, users, permissions: { admin: ["admin:read"] } });
+ */
+export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth<U> {
+  const { sessions, users } = options;
+  if (!sessions || !users) throw new ConfigurationError("createAuth: pass sessions and users");
+  const hasher =
+    options.password && "verifyDummy" in options.password
+      ? options.password
+      : createPasswordHasher(options.password);
+  const now = () => sessions.options.now();
+  const permissions = new Map<string, readonly string[]>();
+  for (const [role, perms] of Object.entries(options.permissions ?? {}))
+    permissions.set(role, perms);
+  const ctx: AuthContext<U> = {
+    sessions,
+    users,
+    hasher,
+    throttle:
+      options.throttle === false
+        ? null
+        : (options.throttle ?? createLoginThrottle({ store: sessions.store, now })),
+    permissions,
+    rememberTimeout: parseDuration(options.remember?.absoluteTimeout ?? "30d", "remember"),
+    sudoMaxAge: parseDuration(options.sudoMaxAge ?? "10m", "sudoMaxAge"),
+    keepOnLogin: options.keepOnLogin ?? [],
+    now,
+    audit: (event) => {
+      try {
+        options.onEvent?.(event);
+      } catch (err) {
+        sessions.options.logger.error("cloakroom/auth: onEvent threw", { err });
+      }
+    },
+  };
+  const guards = createGuards(ctx);
+
+  /** Verifies `password` for `username` with throttling; the shared core of login and re-checks. */
+  const checkPassword = async (
+    username: string,
+    password: unknown,
+    ip: string | null,
+  ): Promise<{ ok: true; id: string } | CredentialFailure> => {
+    if (ctx.throttle) {
+      const d = await ctx.throttle.check(username, ip);
+      if (!d.allowed)
+        return { ok: false, reason: "throttled", retryAfterSeconds: d.retryAfterSeconds };
+    }
+    const creds = await users.findByUsername(username);
+    const result = creds
+      ? await hasher.verify(creds.passwordHash, password)
+      : await hasher.verifyDummy(password);
+    if (!creds || !result.ok) {
+      await ctx.throttle?.fail(username, ip);
+      return INVALID;
+    }
+    await ctx.throttle?.succeed(username, ip);
+    if (result.needsRehash) {
+      try {
+        await users.setPasswordHash(creds.id, await hasher.hash(password));
+      } catch (err) {
+        // The login itself is sound; the upgrade is retried at the next one.
+        sessions.options.logger.warn("cloakroom/auth: could not store a rehashed password", {
+          err,
+        });
+      }
+    }
+    return { ok: true, id: creds.id };
+  };
+
+  const signedIn = async (session: Session): Promise<U | null> => guards.currentUser(session);
+
+  const recheck = async (
+    session: Session,
+    password: unknown,
+    type: "reauth" | "password-change",
+  ): Promise<RecheckResult<U> & { user?: U }> => {
+    const user = await signedIn(session);
+    if (!user) return UNAUTHENTICATED;
+    const r = await checkPassword(user.username, password, session._s.ip);
+    ctx.audit({ type, result: r.ok ? "ok" : r.reason, userId: user.id });
+    if (!r.ok) return r;
+    if (r.id !== user.id) return INVALID; // the username now belongs to someone else
+    return { ok: true, user };
+  };
+
+  return {
+    ...guards,
+    hasher,
+
+    async login(session, input) {
+      const { username, password } = input;
+      const ip = input.ip ?? null;
+      if (typeof username !== "string" || username.length === 0 || username.length > MAX_USERNAME) {
+        return INVALID;
+      }
+      const r = await checkPassword(username, password, ip);
+      const user = r.ok ? await users.findById(r.id) : null;
+      ctx.audit({
+        type: "login",
+        result: r.ok ? (user ? "ok" : "invalid") : r.reason,
+        username,
+        userId: user?.id ?? null,
+        ip,
+      });
+      if (!r.ok) return r;
+      if (!user) return INVALID; // deleted between the two look-ups
+      const kept: [string, JsonValue][] = [];
+      for (const k of ctx.keepOnLogin) {
+        const v = session.get(k);
+        if (v !== undefined) kept.push([k, v]);
+      }
+      const remember = input.remember === true;
+      session.setUser(user.id, {
+        keepData: false,
+        persistent: remember,
+        absoluteTimeout: remember ? ctx.rememberTimeout : undefined,
+      });
+      for (const [k, v] of kept) session.set(k, v);
+      resetCsrf(session);
+      session.setMeta(META.authAt, now());
+      session.setMeta(META.roles, rolesFingerprint(user.roles));
+      return { ok: true, user };
+    },
+
+    async logout(session) {
+      ctx.audit({ type: "logout", userId: session.userId, scope: "this" });
+      session.destroy();
+    },
+
+    async logoutEverywhere(session) {
+      const userId = session.userId;
+      session.destroy();
+      if (userId === null) return 0;
+      ctx.audit({ type: "logout", userId, scope: "all" });
+      return sessions.revokeUserSessions(userId);
+    },
+
+    async revokeOthers(session) {
+      const userId = session.userId;
+      if (userId === null) return 0;
+      ctx.audit({ type: "logout", userId, scope: "others" });
+      return sessions.revokeUserSessions(userId, { except: session });
+    },
+
+    async revokeSession(session, handle) {
+      const userId = session.userId;
+      if (userId === null || typeof handle !== "string" || handle.length > 100) return false;
+      const current = handle === session.id;
+      const found = await sessions.revokeSession(userId, handle);
+      if (found) ctx.audit({ type: "logout", userId, scope: "one" });
+      if (found && current) session.destroy();
+      return found;
+    },
+
+    async reauthenticate(session, password) {
+      const r = await recheck(session, password, "reauth");
+      if (!r.ok) return r;
+      rotateSignedIn(ctx, session, true);
+      session.setMeta(META.authAt, now());
+      return r;
+    },
+
+    async changePassword(session, input) {
+      const problem = hasher.policyError(input.next);
+      if (problem !== null) {
+        if (!(await signedIn(session))) return UNAUTHENTICATED;
+        return { ok: false, reason: "policy", message: problem };
+      }
+      const r = await recheck(session, input.current, "password-change");
+      if (!r.ok) return r;
+      await users.setPasswordHash(r.user.id, await hasher.hash(input.next));
+      // Every other session ends (ASVS 5.0 7.4.3); this one continues under a new token.
+      await sessions.revokeUserSessions(r.user.id, { except: null });
+      rotateSignedIn(ctx, session, true);
+      session.setMeta(META.authAt, now());
+      return r;
+    },
+
+    async devices(session) {
+      const userId = session.userId;
+      if (userId === null) return [];
+      const rows = await sessions.listUserSessions(userId, session);
+      return Promise.all(
+        rows.map(async (r) => ({
+          id: r.id,
+          current: r.current,
+          device: await describeDevice(r.userAgent),
+          ip: r.ip,
+          createdAt: r.createdAt,
+          lastSeenAt: r.lastSeenAt,
+          expiresAt: r.expiresAt,
+        })),
+      );
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * What the parts of `createAuth` share: resolved options, and the one way
+ * this library rotates a signed-in session.
+ */
+import type { SessionManager } from "../core/manager.js";
+import type { Session } from "../core/session.js";
+import type { PasswordHasher } from "./password.js";
+import type { LoginThrottle } from "./throttle.js";
+import type { AuthEvent, User, UserDirectory } from "./types.js";
+
+/** Session metadata written by this library (stored as `$authAt` etc., hidden from `session.keys()`). */
+export const META = {
+  /** When the user last proved their password, ms since the epoch. */
+  authAt: "authAt",
+  /** The roles seen at the last check, sorted and joined: a change rotates the session (SM-05). */
+  roles: "roles",
+  /** Set by the core for "remember me" sessions. */
+  persistent: "persistent",
+} as const;
+
+/** @internal */
+export interface AuthContext<U extends User> {
+  sessions: SessionManager;
+  users: UserDirectory<U>;
+  hasher: PasswordHasher;
+  throttle: LoginThrottle | null;
+  permissions: ReadonlyMap<string, readonly string[]>;
+  rememberTimeout: number;
+  sudoMaxAge: number;
+  keepOnLogin: readonly string[];
+  now: () => number;
+  audit: (event: AuthEvent) => void;
+}
+
+/** @internal The roles as stored in `$roles`: order-insensitive. */
+export function rolesFingerprint(roles: readonly string[]): string {
+  return [...roles].sort().join("\n");
+}
+
+/**
+ * A new token for the same user, keeping the data and the CSRF secret.
+ * `fresh`: the user just re-proved the password, so the session gets a new
+ * absolute lifetime; otherwise (a role change) it keeps its deadline.
+ * @internal
+ */
+export function rotateSignedIn<U extends User>(
+  ctx: AuthContext<U>,
+  session: Session,
+  fresh: boolean,
+): void {
+  const userId = session.userId;
+  if (userId === null) return;
+  const persistent = session.getMeta(META.persistent) === true;
+  const remaining = (session.absoluteExpiresAt ?? 0) - ctx.now();
+  const absoluteTimeout = fresh
+    ? persistent
+      ? ctx.rememberTimeout
+      : undefined
+    : remaining > 0
+      ? remaining
+      : undefined;
+  session.setUser(userId, { persistent, absoluteTimeout });
+}

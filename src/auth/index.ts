@@ -1,0 +1,44 @@
+/**
+ * `cloakroom/auth`: password login, logout everywhere, throttling, roles and
+ * permissions, sudo mode, CSRF tokens and a device list, on top of the core
+ * sessions. Framework-agnostic: calls take a {@link Session} and resolve to
+ * result objects that each adapter maps to HTTP. See docs/auth.md.
+ * @example
+ * const auth = createAuth({ sessions, users });
+ * const r = await auth.login(session, { username, password, ip });
+ * const guard = await auth.requireRole(session, "admin"); // { ok: true, user } | { ok: false, status, reason }
+ */
+export type { Auth, AuthOptions, LoginInput } from "./auth.js";
+export { createAuth } from "./auth.js";
+export {
+  CSRF_FIELD,
+  CSRF_HEADER,
+  checkCsrf,
+  csrfToken,
+  isStateChanging,
+  resetCsrf,
+  verifyCsrf,
+} from "./csrf.js";
+export { describeDevice } from "./devices.js";
+export { AuthBusyError, PasswordRejectedError } from "./errors.js";
+export type { Guards } from "./guards.js";
+export type { PasswordHasher, PasswordOptions, VerifyResult } from "./password.js";
+export {
+  createPasswordHasher,
+  hashPassword,
+  OWASP_ARGON2ID,
+  verifyPassword,
+} from "./password.js";
+export type { LoginThrottle, LoginThrottleOptions, ThrottleDecision } from "./throttle.js";
+export { createLoginThrottle } from "./throttle.js";
+export type {
+  AuthEvent,
+  CredentialFailure,
+  DeviceEntry,
+  GuardResult,
+  LoginResult,
+  RecheckResult,
+  User,
+  UserCredentials,
+  UserDirectory,
+} from "./types.js";

@@ -1,0 +1,105 @@
+/**
+ * The types an app meets when it wires `cloakroom/auth`: the user directory
+ * it implements, and the result objects every call resolves to. Results are
+ * plain discriminated unions so each framework maps them to HTTP its own way.
+ */
+
+/** A user as the app's directory returns it on every request. */
+export interface User {
+  id: string;
+  username: string;
+  /** Looked up fresh on each request, so a role removed by an admin is gone at the next one. */
+  roles: readonly string[];
+}
+
+/** What login needs to check a password. */
+export interface UserCredentials {
+  id: string;
+  /** A PHC string, e.g. `$argon2id$v=19$m=19456,t=2,p=1$…`. */
+  passwordHash: string;
+}
+
+/**
+ * Where users live: the app implements it (SQL table, LDAP, anything).
+ * Methods resolve to `null` for "no such user" and reject only on failure.
+ * @example
+ * const users: UserDirectory = {
+ *   findByUsername: async (name) => db.get("SELECT id, password_hash AS passwordHash FROM users WHERE username = ?", name) ?? null,
+ *   findById: async (id) => { const u = db.get("SELECT id, username, roles FROM users WHERE id = ?", id); return u ? { ...u, roles: u.roles.split(",") } : null; },
+ *   setPasswordHash: async (id, hash) => { db.run("UPDATE users SET password_hash = ? WHERE id = ?", hash, id); },
+ * };
+ */
+export interface UserDirectory<U extends User = User> {
+  /** Exact match on what the user typed; normalise (e.g. lower-case) here if your usernames are case-insensitive. */
+  findByUsername(username: string): Promise<UserCredentials | null>;
+  /** Called on every guarded request: keep it cheap (an indexed primary-key lookup). */
+  findById(id: string): Promise<U | null>;
+  /** Stores a new hash (password change, or a rehash after the parameters changed). */
+  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+  /**
+   * Permissions of a user, when they do not follow from `options.permissions`
+   * (a role → permissions map). Called fresh on each `requirePermission`.
+   */
+  permissionsOf?(user: U): Promise<readonly string[]> | readonly string[];
+}
+
+/** Why a login or a password re-check did not succeed. */
+export type CredentialFailure =
+  /** Unknown user or wrong password: deliberately indistinguishable (answer 401). */
+  | { ok: false; reason: "invalid" }
+  /** Too many recent failures for this username or address (answer 429 with `Retry-After`). */
+  | { ok: false; reason: "throttled"; retryAfterSeconds: number };
+
+export type LoginResult<U extends User = User> = { ok: true; user: U } | CredentialFailure;
+
+/** Result of `reauthenticate` and `changePassword`. */
+export type RecheckResult<U extends User = User> =
+  | { ok: true; user: U }
+  | CredentialFailure
+  /** No signed-in user on this session (answer 401). */
+  | { ok: false; reason: "unauthenticated" }
+  /** The new password breaks the policy; `message` says why, never echoing it (answer 400). */
+  | { ok: false; reason: "policy"; message: string };
+
+/**
+ * The answer of a guard. `status` is the HTTP status an API should send;
+ * HTML pages usually redirect instead (303 to the login page for
+ * `unauthenticated`, to a "confirm your password" page for `reauth`).
+ */
+export type GuardResult<U extends User = User> =
+  | { ok: true; user: U }
+  | { ok: false; status: 401; reason: "unauthenticated" }
+  | { ok: false; status: 403; reason: "forbidden" }
+  | { ok: false; status: 401; reason: "reauth" };
+
+/** One of the signed-in user's sessions, ready for a device page. */
+export interface DeviceEntry {
+  /** Public handle: safe to show and to put in a revoke URL. Never the token. */
+  id: string;
+  /** True for the session that asked. */
+  current: boolean;
+  /** Readable device, e.g. `"Firefox on Linux"`, or `"Unknown device"`. */
+  device: string;
+  ip: string | null;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Audit events, for a structured log (OWASP ASVS 5.0 V16.3: every login
+ * attempt and every refused authorization). Never carries a password or a
+ * token.
+ */
+export type AuthEvent =
+  | {
+      type: "login";
+      result: "ok" | "invalid" | "throttled";
+      username: string;
+      userId: string | null;
+      ip: string | null;
+    }
+  | { type: "reauth" | "password-change"; result: "ok" | "invalid" | "throttled"; userId: string }
+  | { type: "logout"; userId: string | null; scope: "this" | "all" | "others" | "one" }
+  | { type: "forbidden"; userId: string; need: readonly string[] };
