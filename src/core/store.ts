@@ -126,8 +126,12 @@ export interface SessionStore {
   /** Counts for `cloakroom stats`; stores that cannot count cheaply omit it. */
   stats?(now: number): Promise<StoreStats>;
 
-  /** Creates or upgrades the schema; idempotent. Stores without a schema omit it. */
-  migrate?(): Promise<void>;
+  /**
+   * Creates or upgrades the schema; idempotent. Stores without a schema omit
+   * it. May resolve to a report of what was applied (the SQL stores give one
+   * entry per migration); callers that only need "done" ignore it.
+   */
+  migrate?(): Promise<unknown>;
 
   /** Releases connections and timers the store owns (not a client the user passed in). */
   close(): Promise<void>;

@@ -1,0 +1,59 @@
+/**
+ * MySQL 8 and MariaDB 10.11: data is JSON (on MariaDB an alias of LONGTEXT
+ * with a JSON_VALID check), patched with `JSON_SET`/`JSON_REMOVE`. Times are
+ * BIGINT milliseconds (no TIMESTAMP: it ends in 2038).
+ */
+import { buildNames } from "../identifiers.js";
+import { buildStatements, memberPath } from "../statements.js";
+import type { SqlDialect } from "../types.js";
+
+export const mysqlDialect: SqlDialect = {
+  name: "mysql",
+  transactionalDdl: false,
+  names: (table) => buildNames(table, false, "`"),
+  statements: (names) =>
+    buildStatements(names, {
+      style: "?",
+      // CAST: MySQL 8 hands JSON columns to mysql2 as parsed objects, MariaDB as text.
+      selectData: "CAST(data AS CHAR CHARACTER SET utf8mb4) AS data",
+      least: "LEAST",
+      patchedDocument(bind, patch) {
+        let doc = "data";
+        const set = Object.keys(patch.set);
+        if (set.length > 0) {
+          // JSON_EXTRACT(?, '$') turns the bound text into a JSON value on both
+          // servers (MariaDB has no CAST(... AS JSON)); a bare ? would be a string.
+          const pairs = set.map(
+            (k) => `${bind(memberPath(k))}, JSON_EXTRACT(${bind(patch.set[k]!)}, '$')`,
+          );
+          doc = `JSON_SET(${doc}, ${pairs.join(", ")})`;
+        }
+        if (patch.unset.length > 0) {
+          doc = `JSON_REMOVE(${doc}, ${patch.unset.map((k) => bind(memberPath(k))).join(", ")})`;
+        }
+        return doc;
+      },
+      // The document's text is at least {"k":v,...}: sum(key + value) plus 4
+      // bytes per member, more where the server adds spaces (MySQL prints
+      // {"k": v, ...}). Subtracting 4 per member never under-counts.
+      documentSize: (doc) => `(LENGTH(${doc()}) - 4 * JSON_LENGTH(${doc()}))`,
+      // Single-table DELETE ... LIMIT walks the expiry index; ordering by the
+      // whole index (InnoDB appends the primary key) keeps it deterministic for
+      // statement-based replication.
+      purgeBatch: (names, bind, now, limit) =>
+        `DELETE FROM ${names.table} WHERE idle_expires_at <= ${bind(now)} ORDER BY idle_expires_at, token_hash LIMIT ${bind(limit)}`,
+    }),
+  migrationsTable: (names) =>
+    `CREATE TABLE IF NOT EXISTS ${names.migrations} (table_name VARCHAR(128) NOT NULL, version INT NOT NULL, name VARCHAR(255) NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (table_name, version)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+  // DDL commits implicitly in MySQL, so a transaction cannot serialise
+  // migrations: a named lock does, per database and table (SHA1 keeps the name
+  // under the 64-character limit). GET_LOCK returns 0 on timeout.
+  migrationLock: (names) => {
+    const name = "SHA1(CONCAT('cloakroom migrate ', COALESCE(DATABASE(), ''), ' ', ?))";
+    return {
+      acquire: [{ sql: `SELECT GET_LOCK(${name}, 30) AS locked`, params: [names.table] }],
+      commit: [{ sql: `SELECT RELEASE_LOCK(${name}) AS released`, params: [names.table] }],
+      rollback: [{ sql: `SELECT RELEASE_LOCK(${name}) AS released`, params: [names.table] }],
+    };
+  },
+};

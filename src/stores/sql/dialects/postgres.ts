@@ -1,0 +1,57 @@
+/**
+ * PostgreSQL: data is JSONB, patched with `||` (set) and `- text[]` (unset).
+ * Times are BIGINT milliseconds.
+ */
+
+import { buildNames } from "../identifiers.js";
+import { objectText } from "../rows.js";
+import { buildStatements } from "../statements.js";
+import type { SqlDialect } from "../types.js";
+
+export const postgresDialect: SqlDialect = {
+  name: "postgres",
+  transactionalDdl: true,
+  names: (table) => buildNames(table, true, '"'),
+  statements: (names) =>
+    buildStatements(names, {
+      style: "$n",
+      // Text, not the driver's parsed object: one decoding path for every dialect.
+      selectData: "data::text AS data",
+      least: "LEAST",
+      patchedDocument(bind, patch) {
+        let doc = "data";
+        if (Object.keys(patch.set).length > 0) {
+          doc = `(${doc} || ${bind(objectText(patch.set))}::jsonb)`;
+        }
+        if (patch.unset.length > 0) doc = `(${doc} - ${bind(patch.unset)}::text[])`;
+        return doc;
+      },
+      // Per member: key bytes + bytes of the value's jsonb text. jsonb prints
+      // nested values with a space after ':' and ',' ({"a": [1, 2]}), so this
+      // over-counts nested values slightly and never under-counts.
+      documentSize: (doc) =>
+        `(SELECT COALESCE(SUM(octet_length(e.key) + octet_length(e.value::text)), 0) FROM jsonb_each(${doc()}) AS e)`,
+      // ctids of one batch from the expiry index, locked with SKIP LOCKED so a
+      // purge never waits on (or blocks) a request patching a row; the DELETE
+      // re-checks expiry in case the row was touched meanwhile.
+      purgeBatch: (names, bind, now, limit) => {
+        const n = bind(now);
+        return `DELETE FROM ${names.table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${names.table} WHERE idle_expires_at <= ${n} LIMIT ${bind(limit)} FOR UPDATE SKIP LOCKED)) AND idle_expires_at <= ${n}`;
+      },
+    }),
+  migrationsTable: (names) =>
+    `CREATE TABLE IF NOT EXISTS ${names.migrations} (table_name text NOT NULL, version integer NOT NULL, name text NOT NULL, applied_at bigint NOT NULL, PRIMARY KEY (table_name, version))`,
+  // A transaction-scoped advisory lock: released by COMMIT or ROLLBACK, and by
+  // the server if the connection dies, so a crashed migrate() never wedges the next.
+  migrationLock: (names) => ({
+    acquire: [
+      { sql: "BEGIN", params: [] },
+      {
+        sql: "SELECT pg_advisory_xact_lock(hashtext($1))",
+        params: [`cloakroom migrate ${names.table}`],
+      },
+    ],
+    commit: [{ sql: "COMMIT", params: [] }],
+    rollback: [{ sql: "ROLLBACK", params: [] }],
+  }),
+};

@@ -1,0 +1,29 @@
+/**
+ * The SQL store family, shared by `cloakroom/stores/sqlite`, `/postgres` and
+ * `/mysql`: for the CLI (migrate, schema, cleanup) and for custom executors.
+ */
+export {
+  type CleanupOptions,
+  type CleanupSummary,
+  type ProgressStream,
+  runCleanup,
+} from "./cleanup.js";
+export {
+  DIALECTS,
+  MIGRATIONS,
+  type Migration,
+  type MigrationSqlOptions,
+  migrationSql,
+} from "./migrations.js";
+export { type MigrationResult, runMigrations } from "./migrator.js";
+export { type ReaperOptions, startReaper } from "./reaper.js";
+export { SqlStore, type SqlStoreOptions } from "./sql-store.js";
+export type {
+  SqlConnection,
+  SqlDialect,
+  SqlDialectName,
+  SqlExecutor,
+  SqlQuery,
+  SqlRow,
+  SqlValue,
+} from "./types.js";

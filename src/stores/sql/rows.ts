@@ -1,0 +1,105 @@
+/**
+ * Rows in, records out. Shared by every dialect so that a session reads back
+ * the same from SQLite, PostgreSQL and MySQL.
+ */
+import type { SessionSummary, StoredSession } from "../../core/store.js";
+import type { SqlRow } from "./types.js";
+
+/**
+ * Columns every SELECT returns, by these aliases. `data` is selected as JSON
+ * text (never a driver-parsed object: pg and mysql2 parse JSON with their own
+ * rules, and a user's pool may have custom type parsers).
+ */
+export const SUMMARY_COLUMNS = [
+  "user_id",
+  "created_at",
+  "last_seen_at",
+  "idle_expires_at",
+  "absolute_expires_at",
+  "ip",
+  "user_agent",
+] as const;
+
+/** Store keys are SHA-256 base64url (43 chars); anything else can never match a row. */
+const KEY = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Whether `key` can be a store key. Checked before any SQL is sent, so a
+ * hostile or malformed key never reaches the database (and a trailing space
+ * cannot match under MySQL's PAD SPACE collations).
+ */
+export function isStoreKey(key: unknown): key is string {
+  return typeof key === "string" && KEY.test(key);
+}
+
+/**
+ * JSON text of an object whose members are already JSON text. Built by
+ * concatenation, not JSON.parse/stringify, so values pass through byte for
+ * byte and a `__proto__` key stays an ordinary member.
+ */
+export function objectText(fields: Readonly<Record<string, string>>): string {
+  const parts: string[] = [];
+  for (const k of Object.keys(fields)) parts.push(`${JSON.stringify(k)}:${fields[k]}`);
+  return `{${parts.join(",")}}`;
+}
+
+/**
+ * Splits a stored document into key → JSON text of the value. JSON.parse
+ * (without reviver) creates `__proto__` as an own member, never a prototype;
+ * the result is built with defineProperty so that such a key stays plain data.
+ */
+export function splitDocument(text: unknown): Record<string, string> {
+  const doc: unknown = typeof text === "string" ? JSON.parse(text) : text;
+  const out: Record<string, string> = {};
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return out;
+  for (const [k, v] of Object.entries(doc)) {
+    Object.defineProperty(out, k, {
+      value: JSON.stringify(v),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/** BIGINT milliseconds as a number, whether the driver gave a number, a string or a bigint. */
+export function millis(value: unknown): number {
+  return typeof value === "number" ? value : Number(value);
+}
+
+function text(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === "string" ? value : String(value);
+}
+
+export function toStoredSession(row: SqlRow): StoredSession {
+  return {
+    data: splitDocument(row.data),
+    userId: text(row.user_id),
+    createdAt: millis(row.created_at),
+    lastSeenAt: millis(row.last_seen_at),
+    idleExpiresAt: millis(row.idle_expires_at),
+    absoluteExpiresAt: millis(row.absolute_expires_at),
+    ip: text(row.ip),
+    userAgent: text(row.user_agent),
+  };
+}
+
+export function toSummary(row: SqlRow): SessionSummary {
+  return {
+    key: String(row.token_hash),
+    userId: String(row.user_id),
+    createdAt: millis(row.created_at),
+    lastSeenAt: millis(row.last_seen_at),
+    idleExpiresAt: millis(row.idle_expires_at),
+    absoluteExpiresAt: millis(row.absolute_expires_at),
+    ip: text(row.ip),
+    userAgent: text(row.user_agent),
+  };
+}
+
+/** True when a record is alive at `now` (both deadlines still ahead). */
+export function isAlive(s: { idleExpiresAt: number; absoluteExpiresAt: number }, now: number) {
+  return s.idleExpiresAt > now && s.absoluteExpiresAt > now;
+}

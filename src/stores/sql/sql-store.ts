@@ -1,0 +1,198 @@
+/**
+ * One session store for every SQL database: the semantics of `SessionStore`
+ * written once over a {@link SqlDialect} (what to send) and a
+ * {@link SqlExecutor} (how to send it). Each method is one statement; the
+ * only follow-ups are a cheap SELECT when a patch or touch matched no row
+ * (to tell "gone" from "too large"), and the removal of a row found expired
+ * on read.
+ */
+import { setImmediate as nextTurn } from "node:timers/promises";
+import {
+  ConfigurationError,
+  isCloakroomError,
+  SessionDataError,
+  StoreUnavailableError,
+} from "../../core/errors.js";
+import type {
+  PatchResult,
+  PurgeOptions,
+  SessionPatch,
+  SessionStore,
+  SessionSummary,
+  StoredSession,
+} from "../../core/store.js";
+import { DEFAULT_TABLE } from "./identifiers.js";
+import { type MigrationResult, runMigrations } from "./migrator.js";
+import { isAlive, isStoreKey, toStoredSession, toSummary } from "./rows.js";
+import type { SqlDialect, SqlExecutor, SqlNames, SqlStatements } from "./types.js";
+
+export interface SqlStoreOptions {
+  /**
+   * Sessions table; `schema.table` on PostgreSQL. Validated against
+   * `/^[A-Za-z_][A-Za-z0-9_]{0,62}$/` per part, then quoted.
+   * @default "cloakroom_sessions"
+   */
+  table?: string;
+  /** Whether several processes share the records (false only for SQLite `:memory:`). @default true */
+  shared?: boolean;
+}
+
+/** How often a patch that matched no row but would fit is retried (a concurrent patch shrank the document). */
+const PATCH_ATTEMPTS = 3;
+
+export class SqlStore implements SessionStore {
+  readonly kind: string;
+  readonly capabilities: { readonly nativeTtl: false; readonly shared: boolean };
+  /** The dialect this store speaks. */
+  readonly dialect: SqlDialect;
+  /** The quoted sessions table. */
+  readonly table: string;
+  readonly #exec: SqlExecutor;
+  readonly #names: SqlNames;
+  readonly #sql: SqlStatements;
+
+  constructor(executor: SqlExecutor, dialect: SqlDialect, options: SqlStoreOptions = {}) {
+    this.kind = dialect.name;
+    this.dialect = dialect;
+    this.capabilities = { nativeTtl: false, shared: options.shared ?? true };
+    this.#exec = executor;
+    this.#names = dialect.names(options.table ?? DEFAULT_TABLE);
+    this.table = this.#names.table;
+    this.#sql = dialect.statements(this.#names);
+  }
+
+  async get(key: string, now: number): Promise<StoredSession | null> {
+    if (!isStoreKey(key)) return null;
+    const rows = await this.#call("get", () => this.#exec.query(this.#sql.get(key)));
+    if (rows.length === 0) return null;
+    const session = this.#decode(() => toStoredSession(rows[0]!));
+    if (isAlive(session, now)) return session;
+    // Expired but still stored: gone for the caller, and removed on the way
+    // (REL-23) — only if still expired, so a concurrent touch is not undone.
+    await this.#call("get", () => this.#exec.run(this.#sql.deleteIfExpired(key, now)));
+    return null;
+  }
+
+  async create(key: string, session: StoredSession): Promise<void> {
+    if (!isStoreKey(key))
+      throw new SessionDataError("store keys are 1-128 characters of [A-Za-z0-9_-]");
+    await this.#call("create", () => this.#exec.run(this.#sql.insert(key, session)));
+  }
+
+  async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
+    if (!isStoreKey(key)) return "missing";
+    for (let attempt = 1; ; attempt++) {
+      const n = await this.#call("patch", () => this.#exec.run(this.#sql.patch(key, patch, now)));
+      if (n > 0) return "ok";
+      const rows = await this.#call("patch", () =>
+        this.#exec.query(this.#sql.patchCheck(key, patch, now)),
+      );
+      if (rows.length === 0) return "missing";
+      if (Number(rows[0]!.fits) !== 1) return "too_large";
+      // Alive and it fits now: a concurrent patch shrank the document between
+      // our two statements, so apply ours again. (On MySQL without the
+      // FOUND_ROWS flag a patch that changes nothing also reports 0 rows; it
+      // ends here after the last attempt, correctly, as "ok".)
+      if (attempt >= PATCH_ATTEMPTS) return "ok";
+    }
+  }
+
+  async touch(
+    key: string,
+    lastSeenAt: number,
+    idleExpiresAt: number,
+    now: number,
+  ): Promise<boolean> {
+    if (!isStoreKey(key)) return false;
+    const n = await this.#call("touch", () =>
+      this.#exec.run(this.#sql.touch(key, lastSeenAt, idleExpiresAt, now)),
+    );
+    if (n > 0) return true;
+    // A dead row never comes back, so "alive now" can only mean the update
+    // matched but changed nothing (MySQL without FOUND_ROWS counts changes).
+    const rows = await this.#call("touch", () => this.#exec.query(this.#sql.alive(key, now)));
+    return rows.length > 0;
+  }
+
+  async destroy(key: string): Promise<void> {
+    if (!isStoreKey(key)) return;
+    await this.#call("destroy", () => this.#exec.run(this.#sql.destroy(key)));
+  }
+
+  async listByUser(userId: string, now: number): Promise<SessionSummary[]> {
+    const rows = await this.#call("listByUser", () =>
+      this.#exec.query(this.#sql.listByUser(userId, now)),
+    );
+    return rows.map(toSummary);
+  }
+
+  async destroyByUser(userId: string, exceptKey?: string): Promise<number> {
+    return this.#call("destroyByUser", () =>
+      this.#exec.run(this.#sql.destroyByUser(userId, exceptKey)),
+    );
+  }
+
+  /**
+   * Deletes rows expired at `now` in batches of `batchSize`, each one short
+   * statement through the expiry index, until a batch comes back short or
+   * `limit` is reached. Yields to the event loop between batches so that an
+   * in-process purge (SQLite is synchronous) never starves requests.
+   */
+  async purgeExpired(now: number, options: PurgeOptions = {}): Promise<number> {
+    const batchSize = options.batchSize ?? 1000;
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new ConfigurationError(`purge batchSize must be a positive integer, not ${batchSize}`);
+    }
+    let removed = 0;
+    while (removed < limit) {
+      const size = Math.min(batchSize, limit - removed);
+      const n = await this.#call("purgeExpired", () =>
+        this.#exec.run(this.#sql.purgeBatch(now, size)),
+      );
+      removed += n;
+      options.onProgress?.(removed);
+      if (n < size) break;
+      await nextTurn();
+    }
+    return removed;
+  }
+
+  /**
+   * Creates or upgrades the schema: applies the migrations not yet recorded,
+   * under a lock, and says what it did with each. Idempotent.
+   * @example
+   * const results = await store.migrate();
+   * // [{ version: 1, name: "create sessions table", status: "applied" }]
+   */
+  async migrate(): Promise<MigrationResult[]> {
+    return this.#call("migrate", () => runMigrations(this.#exec, this.dialect, this.#names));
+  }
+
+  /** Ends the pool if the store opened it; a pool or database handle you passed in stays open. */
+  async close(): Promise<void> {
+    await this.#exec.close();
+  }
+
+  async #call<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isCloakroomError(err)) throw err;
+      throw new StoreUnavailableError(
+        `${this.kind} session store: ${op} failed: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err },
+      );
+    }
+  }
+
+  #decode<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw new StoreUnavailableError(`${this.kind} session store: a stored row is corrupt`, {
+        cause: err,
+      });
+    }
+  }
+}

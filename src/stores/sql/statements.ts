@@ -1,0 +1,128 @@
+/**
+ * The statements of the SQL store, written once. Dialects differ only in a
+ * few fragments — placeholders, the JSON functions of a patch, how a
+ * document's size is measured, `LEAST` vs `MIN`, batch deletes — which they
+ * pass in as a {@link SqlFlavor}.
+ *
+ * Expiry: `idle_expires_at` is clamped to `absolute_expires_at` on every
+ * write (create, touch, patch), so it is always the row's real deadline. The
+ * liveness predicates still test both columns (a row written by another tool
+ * stays correct), but the purge needs only the one indexed column.
+ */
+import type { SessionPatch, StoredSession } from "../../core/store.js";
+import { sql } from "./binder.js";
+import { objectText, SUMMARY_COLUMNS } from "./rows.js";
+import type { SqlNames, SqlQuery, SqlStatements, SqlValue } from "./types.js";
+
+type Bind = (value: SqlValue) => string;
+
+export interface SqlFlavor {
+  readonly style: "?" | "$n";
+  /** SELECT expression giving the document as JSON text, aliased `data`. */
+  readonly selectData: string;
+  /** Two-argument minimum: `LEAST` (PostgreSQL, MySQL) or `MIN` (SQLite). */
+  readonly least: "LEAST" | "MIN";
+  /** The patched document computed from the column `data`: set, then unset. */
+  patchedDocument(bind: Bind, patch: SessionPatch): string;
+  /**
+   * An expression over a document that never under-counts the encoded size
+   * (sum of UTF-8 bytes of each key and each JSON value; see `encodedSize`).
+   * `doc()` writes the document expression, binding its values again, once
+   * per use in the text.
+   */
+  documentSize(doc: () => string): string;
+  /** Deletes at most `limit` rows with `idle_expires_at <= now`, through the expiry index. */
+  purgeBatch(names: SqlNames, bind: Bind, now: number, limit: number): string;
+}
+
+const SUMMARY = SUMMARY_COLUMNS.join(", ");
+
+export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
+  const t = names.table;
+  const q = (build: (bind: Bind) => string): SqlQuery => sql(f.style, build);
+  const alive = (bind: Bind, now: number) =>
+    `idle_expires_at > ${bind(now)} AND absolute_expires_at > ${bind(now)}`;
+
+  return {
+    get: (key) =>
+      q((b) => `SELECT ${f.selectData}, ${SUMMARY} FROM ${t} WHERE token_hash = ${b(key)}`),
+
+    deleteIfExpired: (key, now) =>
+      q(
+        (b) =>
+          `DELETE FROM ${t} WHERE token_hash = ${b(key)} AND (idle_expires_at <= ${b(now)} OR absolute_expires_at <= ${b(now)})`,
+      ),
+
+    insert: (key, s: StoredSession) =>
+      q(
+        (b) =>
+          `INSERT INTO ${t} (token_hash, data, ${SUMMARY}) VALUES (${[
+            key,
+            objectText(s.data),
+            s.userId,
+            s.createdAt,
+            s.lastSeenAt,
+            Math.min(s.idleExpiresAt, s.absoluteExpiresAt),
+            s.absoluteExpiresAt,
+            s.ip,
+            s.userAgent,
+          ]
+            .map(b)
+            .join(", ")})`,
+      ),
+
+    patch: (key, patch, now) =>
+      q((b) => {
+        const sets = [`data = ${f.patchedDocument(b, patch)}`];
+        if (patch.touch) {
+          sets.push(`last_seen_at = ${b(patch.touch.lastSeenAt)}`);
+          sets.push(
+            `idle_expires_at = ${f.least}(${b(patch.touch.idleExpiresAt)}, absolute_expires_at)`,
+          );
+        }
+        return `UPDATE ${t} SET ${sets.join(", ")} WHERE token_hash = ${b(key)} AND ${alive(b, now)} AND ${f.documentSize(() => f.patchedDocument(b, patch))} <= ${b(patch.maxBytes)}`;
+      }),
+
+    patchCheck: (key, patch, now) =>
+      q(
+        (b) =>
+          `SELECT CASE WHEN ${f.documentSize(() => f.patchedDocument(b, patch))} <= ${b(patch.maxBytes)} THEN 1 ELSE 0 END AS fits FROM ${t} WHERE token_hash = ${b(key)} AND ${alive(b, now)}`,
+      ),
+
+    touch: (key, lastSeenAt, idleExpiresAt, now) =>
+      q(
+        (b) =>
+          `UPDATE ${t} SET last_seen_at = ${b(lastSeenAt)}, idle_expires_at = ${f.least}(${b(idleExpiresAt)}, absolute_expires_at) WHERE token_hash = ${b(key)} AND ${alive(b, now)}`,
+      ),
+
+    alive: (key, now) =>
+      q((b) => `SELECT 1 AS alive FROM ${t} WHERE token_hash = ${b(key)} AND ${alive(b, now)}`),
+
+    destroy: (key) => q((b) => `DELETE FROM ${t} WHERE token_hash = ${b(key)}`),
+
+    listByUser: (userId, now) =>
+      q(
+        (b) =>
+          `SELECT token_hash, ${SUMMARY} FROM ${t} WHERE user_id = ${b(userId)} AND ${alive(b, now)}`,
+      ),
+
+    destroyByUser: (userId, exceptKey) =>
+      q(
+        (b) =>
+          `DELETE FROM ${t} WHERE user_id = ${b(userId)}${exceptKey === undefined ? "" : ` AND token_hash <> ${b(exceptKey)}`}`,
+      ),
+
+    purgeBatch: (now, limit) => q((b) => f.purgeBatch(names, b, now, limit)),
+  };
+}
+
+/**
+ * The JSON path of a top-level member: `$."key"`, the key JSON-quoted, so a
+ * key with dots, quotes, brackets, spaces or any Unicode names exactly one
+ * member (SQLite 3.45+, MySQL 8 and MariaDB 10.11 accept JSON escapes in
+ * quoted path legs; test/sql.odd-keys.test.ts checks it on each). Bound as a
+ * parameter, never spliced into the SQL text.
+ */
+export function memberPath(key: string): string {
+  return `$.${JSON.stringify(key)}`;
+}

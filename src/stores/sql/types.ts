@@ -1,0 +1,103 @@
+/**
+ * The two seams of the SQL store: a {@link SqlDialect} says what to send
+ * (statements, placeholders, JSON functions, quoting), an {@link SqlExecutor}
+ * says how to send it (one thin shim per driver: better-sqlite3, pg, mysql2).
+ * Everything else — semantics, error mapping, row decoding — lives once, in
+ * `sql-store.ts`.
+ */
+import type { SessionPatch, StoredSession } from "../../core/store.js";
+
+/** The SQL databases Cloakroom speaks. MariaDB is `"mysql"`. */
+export type SqlDialectName = "sqlite" | "postgres" | "mysql";
+
+/**
+ * A value bound to a placeholder; values are never interpolated into SQL
+ * text. String arrays are for PostgreSQL only (`$1::text[]`).
+ */
+export type SqlValue = string | number | null | readonly string[];
+
+/** A row as a driver returns it: BIGINTs may come back as strings (pg), so decode with care. */
+export type SqlRow = Record<string, unknown>;
+
+/** One statement and its bound values. */
+export interface SqlQuery {
+  readonly sql: string;
+  readonly params: readonly SqlValue[];
+}
+
+/** What a driver shim can do on one connection. Rejections are raw driver errors; the store maps them. */
+export interface SqlConnection {
+  /** Rows of a statement that returns rows. */
+  query(q: SqlQuery): Promise<SqlRow[]>;
+  /** Runs a statement that writes; resolves to the number of rows it matched. */
+  run(q: SqlQuery): Promise<number>;
+}
+
+/** A pool (or, for SQLite, the one connection) behind a store. */
+export interface SqlExecutor extends SqlConnection {
+  /**
+   * Runs `fn` on one connection that nothing else uses meanwhile: migrations
+   * need it for their lock and transaction.
+   */
+  exclusive<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
+  /** Ends the pool if the store created it; a pool the user passed in is left open. */
+  close(): Promise<void>;
+}
+
+/** The table names a store works on, validated and quoted for its dialect. */
+export interface SqlNames {
+  /** Quoted sessions table, e.g. `"app"."cloakroom_sessions"`. */
+  readonly table: string;
+  /** Quoted migrations table, in the same schema as the sessions table. */
+  readonly migrations: string;
+  /** Unquoted sessions table name as given (recorded in the migrations table). */
+  readonly raw: string;
+  /** Quoted index name for `suffix` (e.g. `user_id_idx`), valid for the dialect. */
+  index(suffix: string): string;
+}
+
+/** Statements for the store's methods. Each method of the store is one of these. */
+export interface SqlStatements {
+  get(key: string): SqlQuery;
+  /** Deletes the row only if it expired at `now` (removal on read). */
+  deleteIfExpired(key: string, now: number): SqlQuery;
+  insert(key: string, s: StoredSession): SqlQuery;
+  /**
+   * The whole patch in ONE update-only statement: set/unset field by field,
+   * optional touch, and the size limit checked in its WHERE clause, so a
+   * refused patch writes nothing and two patches never lose each other's keys.
+   */
+  patch(key: string, patch: SessionPatch, now: number): SqlQuery;
+  /**
+   * Run only when `patch` matched no row: one row `{ fits }` if the session is
+   * alive (fits = the patched document would be within maxBytes), none if gone.
+   */
+  patchCheck(key: string, patch: SessionPatch, now: number): SqlQuery;
+  touch(key: string, lastSeenAt: number, idleExpiresAt: number, now: number): SqlQuery;
+  /** One row if the session is alive at `now`. */
+  alive(key: string, now: number): SqlQuery;
+  destroy(key: string): SqlQuery;
+  listByUser(userId: string, now: number): SqlQuery;
+  destroyByUser(userId: string, exceptKey?: string): SqlQuery;
+  /** Deletes at most `limit` expired rows, found through the expiry index. */
+  purgeBatch(now: number, limit: number): SqlQuery;
+}
+
+/** Everything dialect-specific. */
+export interface SqlDialect {
+  readonly name: SqlDialectName;
+  /** Validates `table` (optionally `schema.table` where the dialect has schemas) and quotes the names. */
+  names(table: string): SqlNames;
+  statements(names: SqlNames): SqlStatements;
+  /** DDL of the migrations table itself (idempotent). */
+  migrationsTable(names: SqlNames): string;
+  /**
+   * How concurrent `migrate()` calls exclude each other: statements run before
+   * and after on the same connection (advisory lock, GET_LOCK, BEGIN IMMEDIATE).
+   * An acquire statement returning a column `locked` equal to 0 means the
+   * lock timed out.
+   */
+  migrationLock(names: SqlNames): { acquire: SqlQuery[]; commit: SqlQuery[]; rollback: SqlQuery[] };
+  /** Whether DDL runs inside a transaction (not on MySQL, where DDL commits implicitly). */
+  readonly transactionalDdl: boolean;
+}

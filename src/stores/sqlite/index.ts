@@ -1,0 +1,71 @@
+/**
+ * `cloakroom/stores/sqlite`: sessions in a SQLite file, the embedded default.
+ * Needs `better-sqlite3` (major 12). The file is opened in WAL mode, so
+ * readers never wait for the writer, with a busy timeout so that several
+ * processes on one file queue instead of failing.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { importDriver } from "../driver.js";
+import { sqliteDialect } from "../sql/dialects/sqlite.js";
+import { SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
+import { type SqliteDatabase, SqliteExecutor } from "./executor.js";
+
+export { migrationSql } from "../sql/migrations.js";
+export type { MigrationResult } from "../sql/migrator.js";
+export { type ReaperOptions, startReaper } from "../sql/reaper.js";
+export { SqlStore } from "../sql/sql-store.js";
+export type { SqliteDatabase } from "./executor.js";
+
+export interface SqliteStoreOptions extends Omit<SqlStoreOptions, "shared"> {
+  /** Database file (created with its directory if missing), or `":memory:"` (one process only). */
+  path?: string;
+  /** Your own better-sqlite3 handle instead of `path`: used as is (its pragmas untouched) and never closed by the store. */
+  database?: SqliteDatabase;
+  /** How long a writer waits for another process's write lock, ms. @default 5000 */
+  busyTimeout?: number;
+  /**
+   * Apply pending migrations when the store opens. On by default for SQLite:
+   * the file belongs to this app, there is no DBA to hand the DDL to.
+   * @default true
+   */
+  migrate?: boolean;
+}
+
+/**
+ * Opens a SQLite session store.
+ * @example
+ * import { createSqliteStore } from "cloakroom/stores/sqlite";
+ * const store = await createSqliteStore({ path: "./data/sessions.db" });
+ */
+export async function createSqliteStore(options: SqliteStoreOptions): Promise<SqlStore> {
+  let db = options.database;
+  const owned = db === undefined;
+  if (!db) {
+    const path = options.path ?? "./data/sessions.db";
+    const { default: Database } = await importDriver<{
+      default: new (path: string) => SqliteDatabase;
+    }>("better-sqlite3", "The SQLite session store");
+    if (path !== ":memory:" && path !== "") mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    // WAL: readers do not block the writer nor it them; NORMAL sync is the
+    // documented pairing for WAL (durable across app crashes; an OS crash can
+    // lose the last commits, never corrupt the file).
+    if (!db.memory) db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeout ?? 5000))}`);
+  }
+  const store = new SqlStore(new SqliteExecutor(db, owned), sqliteDialect, {
+    ...(options.table !== undefined ? { table: options.table } : {}),
+    shared: !db.memory,
+  });
+  if (options.migrate ?? true) {
+    try {
+      await store.migrate();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  return store;
+}
