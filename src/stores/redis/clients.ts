@@ -1,0 +1,107 @@
+/**
+ * One thin shim per client family, so the store speaks to any of them through
+ * {@link RedisCommandSender}: node-redis (client, cluster, sentinel) and
+ * ioredis (client, cluster). Client types are structural — the subset of each
+ * library we call — so neither package is needed to compile or install.
+ */
+
+/** What the store needs from a Redis client: one command, routed by its key. */
+export interface RedisCommandSender {
+  /** Sends one command to the node that owns `key` (its hash slot on a cluster). */
+  send(key: string, args: readonly string[]): Promise<unknown>;
+  /** Closes the connection if the store opened it; a client the user passed stays open. */
+  close(): Promise<void>;
+}
+
+/** The subset of a node-redis `createClient()` client we use. */
+export interface NodeRedisClientLike {
+  sendCommand(args: string[]): Promise<unknown>;
+  readonly isReady?: boolean;
+  close?(): Promise<unknown>;
+  destroy?(): unknown;
+}
+
+/** The subset of a node-redis `createCluster()` cluster we use. */
+export interface NodeRedisClusterLike {
+  sendCommand(firstKey: string, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  readonly masters: unknown;
+  readonly isReady?: boolean;
+  close?(): Promise<unknown>;
+  destroy?(): unknown;
+}
+
+/** The subset of a node-redis `createSentinel()` client we use. */
+export interface NodeRedisSentinelLike {
+  sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  getMasterNode(): unknown;
+  readonly isReady?: boolean;
+  close?(): Promise<unknown>;
+  destroy?(): unknown;
+}
+
+/** The subset of an ioredis `Redis` or `Cluster` we use (both route by key themselves). */
+export interface IoRedisLike {
+  call(command: string, ...args: string[]): Promise<unknown>;
+  readonly isCluster: boolean;
+  quit?(): Promise<unknown>;
+  disconnect?(): unknown;
+}
+
+/** Any client the Redis store accepts. */
+export type RedisClientLike =
+  | NodeRedisClientLike
+  | NodeRedisClusterLike
+  | NodeRedisSentinelLike
+  | IoRedisLike;
+
+function isIoRedis(c: RedisClientLike): c is IoRedisLike {
+  return typeof (c as IoRedisLike).call === "function" && "isCluster" in c;
+}
+function isCluster(c: RedisClientLike): c is NodeRedisClusterLike {
+  return "masters" in c && typeof (c as NodeRedisClusterLike).sendCommand === "function";
+}
+function isSentinel(c: RedisClientLike): c is NodeRedisSentinelLike {
+  return typeof (c as NodeRedisSentinelLike).getMasterNode === "function";
+}
+
+/** Also the name the store reports for the client family, e.g. in errors. */
+export function describeClient(c: RedisClientLike): string {
+  if (isIoRedis(c)) return c.isCluster ? "ioredis cluster" : "ioredis";
+  if (isCluster(c)) return "node-redis cluster";
+  if (isSentinel(c)) return "node-redis sentinel";
+  return "node-redis";
+}
+
+/**
+ * Wraps a client. `owned`: the store created it and closes it on `close()`;
+ * otherwise closing the store leaves the user's client alone.
+ */
+export function senderFor(client: RedisClientLike, owned: boolean): RedisCommandSender {
+  let send: RedisCommandSender["send"];
+  if (isIoRedis(client)) {
+    send = (_key, args) => client.call(args[0]!, ...args.slice(1));
+  } else if (isCluster(client)) {
+    send = (key, args) => client.sendCommand(key, false, [...args]);
+  } else if (isSentinel(client)) {
+    // Every command goes to the master: an authentication read from a lagging
+    // replica could see a session that was just revoked (REL-04).
+    send = (_key, args) => client.sendCommand(false, [...args]);
+  } else {
+    const c = client as NodeRedisClientLike;
+    send = (_key, args) => c.sendCommand([...args]);
+  }
+  return {
+    send,
+    close: async () => {
+      if (!owned) return;
+      if (isIoRedis(client)) {
+        await client.quit?.();
+        return;
+      }
+      const c = client as NodeRedisClientLike;
+      // close() waits for replies in flight; destroy() when the server is gone and waiting would hang.
+      if (c.close && c.isReady !== false) await c.close();
+      else await c.destroy?.();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Opens a node-redis client, cluster or sentinel from a parsed store URL,
+ * configured to fail fast and heal by itself:
+ * - `connectTimeout` bounds each connection attempt;
+ * - `disableOfflineQueue`: while disconnected a command is refused at once
+ *   instead of waiting in a queue until Redis returns (node-redis queues
+ *   forever by default, which hangs requests: connect-redis #54);
+ * - reconnection with capped exponential backoff, forever, so service resumes
+ *   without a restart when Redis is back.
+ */
+import { StoreUnavailableError } from "../../core/errors.js";
+import { importDriver } from "../driver.js";
+import type { RedisClientLike } from "./clients.js";
+import type { ParsedRedisUrl } from "./url.js";
+
+interface Connectable {
+  connect(): Promise<unknown>;
+  destroy(): unknown;
+  on(event: "error", listener: (err: unknown) => void): unknown;
+}
+
+/** The factories of the `redis` package we call, typed structurally. */
+interface NodeRedisModule {
+  createClient(options: object): Connectable;
+  createCluster(options: object): Connectable;
+  createSentinel(options: object): Connectable;
+}
+
+/** Delay before reconnect attempt `retries`: 50 ms doubling, capped at 2 s. */
+export function backoff(retries: number): number {
+  return Math.min(50 * 2 ** Math.min(retries, 10), 2000);
+}
+
+export interface ConnectSettings {
+  connectTimeout: number;
+  /** Called with each connection error (they also surface per call as StoreUnavailableError). */
+  onError: (err: unknown) => void;
+}
+
+export async function openNodeRedis(
+  url: ParsedRedisUrl,
+  settings: ConnectSettings,
+): Promise<RedisClientLike> {
+  const redis = await importDriver<NodeRedisModule>("redis", "The Redis store");
+  const socket = {
+    connectTimeout: settings.connectTimeout,
+    reconnectStrategy: backoff,
+    ...(url.tls ? { tls: true } : {}),
+  };
+  const auth = {
+    ...(url.username !== undefined ? { username: url.username } : {}),
+    ...(url.password !== undefined ? { password: url.password } : {}),
+  };
+  const common = { ...auth, disableOfflineQueue: true };
+  let client: Connectable;
+  if (url.topology === "cluster") {
+    client = redis.createCluster({
+      rootNodes: url.nodes.map((n) => ({ socket: { host: n.host, port: n.port } })),
+      defaults: { ...common, socket },
+    });
+  } else if (url.topology === "sentinel") {
+    client = redis.createSentinel({
+      name: url.masterName,
+      sentinelRootNodes: url.nodes,
+      nodeClientOptions: {
+        ...common,
+        socket,
+        ...(url.database !== undefined ? { database: url.database } : {}),
+      },
+      sentinelClientOptions: { socket: { connectTimeout: settings.connectTimeout } },
+      // Sessions are read from the master only (REL-04): a replica may lag behind a logout.
+      useReplicas: false,
+    });
+  } else {
+    const [node] = url.nodes;
+    client = redis.createClient({
+      ...common,
+      socket: { ...socket, host: node!.host, port: node!.port },
+      ...(url.database !== undefined ? { database: url.database } : {}),
+    });
+  }
+  client.on("error", settings.onError);
+  await connectWithin(client, settings.connectTimeout, url);
+  return client as unknown as RedisClientLike;
+}
+
+/**
+ * The first connection must succeed within the timeout, so a wrong URL or a
+ * Redis that is down at start-up fails `createStore` with a clear error
+ * instead of a store that answers 503 forever.
+ */
+async function connectWithin(client: Connectable, ms: number, url: ParsedRedisUrl) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const where = url.nodes.map((n) => `${n.host}:${n.port}`).join(",");
+  try {
+    await Promise.race([
+      client.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms);
+      }),
+    ]);
+  } catch (err) {
+    await Promise.resolve(client.destroy()).catch(ignoreCloseError);
+    throw new StoreUnavailableError(
+      `redis (${url.topology} ${where}): ${(err as Error)?.message ?? String(err)}`,
+      { cause: err },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Tearing down a client that never connected may reject; the connect error is the one to report. */
+function ignoreCloseError(): void {}

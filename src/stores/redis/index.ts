@@ -1,0 +1,80 @@
+/**
+ * `cloakroom/stores/redis`: sessions in Redis or Valkey — standalone, behind
+ * Sentinel, or on Redis Cluster — through node-redis or ioredis.
+ * Layout, costs and atomicity: store.ts and docs/redis.md.
+ */
+import { ConfigurationError } from "../../core/errors.js";
+import { describeClient, type RedisClientLike, senderFor } from "./clients.js";
+import { openNodeRedis } from "./connect.js";
+import { RedisStore, type RedisStoreSettings } from "./store.js";
+import { parseRedisUrl } from "./url.js";
+
+export type { RedisClientLike } from "./clients.js";
+export { RedisStore, type RedisStoreSettings } from "./store.js";
+export { parseRedisUrl } from "./url.js";
+
+export interface RedisStoreOptions extends RedisStoreSettings {
+  /**
+   * A store URL; the store opens (and on `close()` closes) a node-redis
+   * client for it. One of `url` or `client` is required.
+   * @example "redis://127.0.0.1:6379/0", "redis+cluster://10.0.0.1:7000,10.0.0.2:7000"
+   */
+  url?: string;
+  /**
+   * Your own connected client: node-redis `createClient()`, `createCluster()`
+   * or `createSentinel()`, or an ioredis `Redis` or `Cluster`. The store
+   * never closes it. Configure it to fail fast (node-redis
+   * `disableOfflineQueue: true`; ioredis `enableOfflineQueue: false`), or
+   * calls wait for `commandTimeout` while Redis is down.
+   */
+  client?: RedisClientLike;
+  /** Longest wait for a connection (first one and each reconnect attempt), ms. @default 2000 */
+  connectTimeout?: number;
+  /**
+   * Receives connection errors of a client the store opened (they also reject
+   * the calls that meet them). @default logs the first error after each success to console.warn
+   */
+  onConnectionError?: (err: unknown) => void;
+}
+
+/**
+ * A Redis session store from a URL or a client you already have.
+ * @example
+ * const store = await createRedisStore({ url: "redis://127.0.0.1:6379/0" });
+ * const store = await createRedisStore({ client: new Redis(), keyPrefix: "app:s:" }); // ioredis
+ */
+export async function createRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
+  for (const name of ["connectTimeout", "commandTimeout"] as const) {
+    const v = options[name];
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
+      throw new ConfigurationError(`redis store: ${name} must be a positive number of ms`);
+    }
+  }
+  if (options.client !== undefined) {
+    return new RedisStore(
+      senderFor(options.client, false),
+      options,
+      describeClient(options.client),
+    );
+  }
+  if (options.url === undefined) {
+    throw new ConfigurationError("redis store: pass a url or a client");
+  }
+  const url = parseRedisUrl(options.url);
+  const client = await openNodeRedis(url, {
+    connectTimeout: options.connectTimeout ?? 2000,
+    onError: options.onConnectionError ?? warnOnce(),
+  });
+  return new RedisStore(senderFor(client, true), options, `redis ${url.topology}`);
+}
+
+/** One warning per outage, not one per reconnect attempt. */
+function warnOnce(): (err: unknown) => void {
+  let last = "";
+  return (err) => {
+    const text = String((err as Error)?.message ?? err);
+    if (text === last) return;
+    last = text;
+    console.warn(`cloakroom: redis connection error: ${text}`);
+  };
+}

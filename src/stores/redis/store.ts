@@ -1,0 +1,216 @@
+/**
+ * The Redis store: one hash per session (layout.ts), one sorted set per user,
+ * every multi-step write a single-key Lua script (scripts.ts). Costs, counted
+ * against Redis's own INFO commandstats in test/redis.round-trips.test.ts:
+ * `get` is one HGETALL; `patch` and `touch` one EVALSHA each; `destroy` one
+ * DEL; `create` one EVALSHA, plus one for the user index when signed in.
+ *
+ * What is atomic: everything that touches one session (create, patch, touch,
+ * destroy) and everything that touches one user index. What is not: a
+ * signed-in `create` writes two keys that live in different hash slots (the
+ * session and its user's index), so on a cluster they cannot share a
+ * transaction. The order makes that safe: the index entry is written first,
+ * so a session is never alive without being revocable; if the session write
+ * then fails, the index holds a dangling member, which listByUser drops the
+ * next time it meets it. `destroy` leaves the same kind of dangling member.
+ */
+import { StoreUnavailableError } from "../../core/errors.js";
+import type {
+  PatchResult,
+  SessionPatch,
+  SessionStore,
+  SessionSummary,
+  StoredSession,
+} from "../../core/store.js";
+import type { RedisCommandSender } from "./clients.js";
+import {
+  DATA,
+  decodeSession,
+  encodeSession,
+  isAlive,
+  sessionKey,
+  summaryOf,
+  userKey,
+} from "./layout.js";
+import { CREATE, INDEX_ADD, PATCH, type Script, TOUCH } from "./scripts.js";
+
+export interface RedisStoreSettings {
+  /** Prefix of every key the store writes. @default "cr:" */
+  keyPrefix?: string;
+  /**
+   * Longest wait for one command, ms. Past it the call rejects with
+   * StoreUnavailableError (the command may still run later on the server).
+   * @default 2000
+   */
+  commandTimeout?: number;
+}
+
+export class RedisStore implements SessionStore {
+  readonly kind = "redis";
+  readonly capabilities = { nativeTtl: true, shared: true } as const;
+  readonly #redis: RedisCommandSender;
+  readonly #prefix: string;
+  readonly #timeout: number;
+  readonly #label: string;
+
+  /** Prefer `createRedisStore()`, which builds the sender from a client or a URL. */
+  constructor(sender: RedisCommandSender, settings: RedisStoreSettings = {}, label = "redis") {
+    this.#redis = sender;
+    this.#prefix = settings.keyPrefix ?? "cr:";
+    this.#timeout = settings.commandTimeout ?? 2000;
+    this.#label = label;
+  }
+
+  async get(key: string, now: number): Promise<StoredSession | null> {
+    const k = sessionKey(this.#prefix, key);
+    const r = decodeSession(await this.#send(k, ["HGETALL", k]));
+    return r !== null && isAlive(r, now) ? r : null;
+  }
+
+  async create(key: string, session: StoredSession): Promise<void> {
+    if (session.userId !== null) {
+      const u = userKey(this.#prefix, session.userId);
+      await this.#run(INDEX_ADD, u, [
+        String(session.absoluteExpiresAt),
+        key,
+        String(session.createdAt),
+      ]);
+    }
+    const expireAt = Math.min(session.idleExpiresAt, session.absoluteExpiresAt);
+    await this.#run(CREATE, sessionKey(this.#prefix, key), [
+      String(expireAt),
+      ...encodeSession(session),
+    ]);
+  }
+
+  async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
+    const set = Object.keys(patch.set);
+    const args = [
+      String(now),
+      String(patch.maxBytes),
+      patch.touch ? String(patch.touch.lastSeenAt) : "",
+      patch.touch ? String(patch.touch.idleExpiresAt) : "",
+      String(set.length),
+    ];
+    for (const k of set) args.push(DATA + k, patch.set[k]!);
+    for (const k of patch.unset) args.push(DATA + k);
+    const result = await this.#run(PATCH, sessionKey(this.#prefix, key), args);
+    return result === 1 ? "ok" : result === 2 ? "too_large" : "missing";
+  }
+
+  async touch(
+    key: string,
+    lastSeenAt: number,
+    idleExpiresAt: number,
+    now: number,
+  ): Promise<boolean> {
+    const k = sessionKey(this.#prefix, key);
+    return (
+      (await this.#run(TOUCH, k, [String(now), String(lastSeenAt), String(idleExpiresAt)])) === 1
+    );
+  }
+
+  async destroy(key: string): Promise<void> {
+    const k = sessionKey(this.#prefix, key);
+    await this.#send(k, ["DEL", k]);
+  }
+
+  async listByUser(userId: string, now: number): Promise<SessionSummary[]> {
+    const u = userKey(this.#prefix, userId);
+    // Both on the index's node, sent together: one round trip.
+    const [, reply] = await Promise.all([
+      this.#send(u, ["ZREMRANGEBYSCORE", u, "-inf", String(now)]),
+      this.#send(u, ["ZRANGE", u, "0", "-1"]),
+    ]);
+    const members = (reply as unknown[]).map(String);
+    // One HGETALL per session: each lives in its own slot. Sent together, so
+    // one round trip per node however many sessions the user has.
+    const records = await Promise.all(
+      members.map((m) => {
+        const k = sessionKey(this.#prefix, m);
+        return this.#send(k, ["HGETALL", k]).then(decodeSession);
+      }),
+    );
+    const out: SessionSummary[] = [];
+    const gone: string[] = [];
+    members.forEach((m, n) => {
+      const r = records[n] ?? null;
+      // Only a session that no longer exists is unindexed. One merely expired
+      // at `now` may still be alive by Redis's clock; its TTL will remove it.
+      if (r === null || r.userId !== userId) gone.push(m);
+      else if (isAlive(r, now)) out.push(summaryOf(m, userId, r));
+    });
+    if (gone.length > 0) await this.#send(u, ["ZREM", u, ...gone]);
+    return out;
+  }
+
+  async destroyByUser(userId: string, exceptKey?: string): Promise<number> {
+    const u = userKey(this.#prefix, userId);
+    const reply = (await this.#send(u, ["ZRANGE", u, "0", "-1"])) as unknown[];
+    const members = reply.map(String).filter((m) => m !== exceptKey);
+    if (members.length === 0) return 0;
+    const removed = await Promise.all(
+      members.map((m) => {
+        const k = sessionKey(this.#prefix, m);
+        return this.#send(k, ["DEL", k]);
+      }),
+    );
+    await this.#send(u, ["ZREM", u, ...members]);
+    return removed.reduce<number>((n, r) => n + Number(r), 0);
+  }
+
+  /** Redis expires sessions itself (PEXPIREAT at the earlier deadline): nothing to purge. */
+  async purgeExpired(): Promise<number> {
+    return 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.close();
+  }
+
+  /** EVALSHA, falling back to EVAL when the node does not have the script cached. */
+  async #run(script: Script, key: string, args: string[]): Promise<unknown> {
+    try {
+      return await this.#send(key, ["EVALSHA", script.sha, "1", key, ...args]);
+    } catch (err) {
+      if (!isNoScript(err)) throw err;
+      return this.#send(key, ["EVAL", script.body, "1", key, ...args]);
+    }
+  }
+
+  /** One command with a deadline; any failure becomes StoreUnavailableError. */
+  async #send(key: string, args: string[]): Promise<unknown> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new StoreUnavailableError(
+              `${this.#label}: ${args[0]} got no answer in ${this.#timeout} ms`,
+            ),
+          ),
+        this.#timeout,
+      );
+    });
+    try {
+      return await Promise.race([this.#redis.send(key, args), deadline]);
+    } catch (err) {
+      if (err instanceof StoreUnavailableError || isNoScript(err)) throw err;
+      throw new StoreUnavailableError(
+        `${this.#label}: ${args[0]} failed: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * Redis answers `NOSCRIPT No matching script` to EVALSHA for a script it has
+ * not cached (https://redis.io/docs/latest/commands/evalsha/). The one place
+ * that reads an error's text: the reply has no other code.
+ */
+function isNoScript(err: unknown): boolean {
+  return String((err as Error)?.message ?? "").startsWith("NOSCRIPT");
+}
