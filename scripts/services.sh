@@ -19,8 +19,8 @@ declare -A endpoint=(
   [shared]="postgres :5432, mariadb :3306, redis :6379"
   [memcached]="127.0.0.1:11211"
   [chromium]="/usr/bin/chromium"
-  [redis-cluster]="127.0.0.1:7000-7002"
-  [redis-sentinel]="127.0.0.1:26379-26381"
+  [redis-cluster]="127.0.0.1:7000-7005 (3 masters, 3 replicas)"
+  [redis-sentinel]="sentinels 127.0.0.1:26379-26381, master :6390"
   [wrk]="/usr/bin/wrk (bench load generator)"
 )
 pieces=("$@")
