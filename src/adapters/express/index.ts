@@ -1,0 +1,111 @@
+/**
+ * `cloakroom/express`: session middleware for Express 4 and 5.
+ *
+ * @example
+ * import express from "express";
+ * import { createStore } from "cloakroom";
+ * import { session } from "cloakroom/express";
+ *
+ * const app = express();
+ * app.use(session({ store: await createStore("sqlite:./data/sessions.db"), secrets: [process.env.SESSION_SECRET!] }));
+ * app.get("/", (req, res) => {
+ *   req.session.set("views", (req.session.get<number>("views") ?? 0) + 1);
+ *   res.json({ views: req.session.get("views") });
+ * });
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { SessionManager } from "../../core/manager.js";
+import type { RequestInfo } from "../../core/session.js";
+import { HEADERS_SENT_MESSAGE, managerOf, type SessionsConfig } from "../common/manager-of.js";
+import { type HeaderTarget, mergeVary, OutcomeWriter } from "../common/outcome.js";
+import { RequestSession } from "../common/request-session.js";
+import { commitBeforeEnd } from "./commit-before-end.js";
+
+export type { SessionsConfig } from "../common/manager-of.js";
+export { RequestSession } from "../common/request-session.js";
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** This request's session (cloakroom). Changes are committed before the response ends. */
+      session: RequestSession;
+      /** The session manager: list a user's devices, revoke sessions. */
+      sessions: SessionManager;
+    }
+  }
+}
+
+/**
+ * The session middleware. Loads `req.session` (no store call without a
+ * session cookie), and commits its changes once, before the response is
+ * finished. A store failure goes to `next(err)` with `err.status` 503
+ * (`StoreUnavailableError`) or 413 (`SessionTooLargeError`), so Express's
+ * error handling answers it — never a 200 for a write that did not happen.
+ * @param config a `SessionManager`, or the options of `createSessions`
+ */
+export function session(config: SessionsConfig): RequestHandler {
+  const manager = managerOf(config);
+  return function cloakroomSession(req: Request, res: Response, next: NextFunction): void {
+    // Mounted twice (app and router): the first one already owns this request.
+    if (req.sessions === manager && req.session instanceof RequestSession) {
+      next();
+      return;
+    }
+    manager.load(requestInfo(req)).then((loaded) => {
+      const writer = new OutcomeWriter(headerTarget(res));
+      const onUnsent = () => manager.options.logger.error(HEADERS_SENT_MESSAGE);
+      const s = new RequestSession(loaded, manager, writer, onUnsent);
+      req.session = s;
+      req.sessions = manager;
+      commitBeforeEnd(
+        res,
+        {
+          commit: () => s.save(),
+          // The same condition the manager uses for `vary` (the response depends on the session).
+          earlyHead: () => {
+            if (s._s.accessed || s._s.hadCookie)
+              res.setHeader("vary", mergeVary(header(res, "vary")));
+          },
+        },
+        next,
+        manager.options.logger,
+      );
+      next();
+    }, next);
+  };
+}
+
+function requestInfo(req: Request): RequestInfo {
+  const forwarded = req.headers["x-forwarded-proto"];
+  return {
+    cookie: req.headers.cookie,
+    encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+    forwardedProto: Array.isArray(forwarded) ? forwarded[0] : forwarded,
+    // req.ip honours Express's own "trust proxy" setting for X-Forwarded-For.
+    ip: req.ip ?? req.socket.remoteAddress ?? null,
+    userAgent: req.headers["user-agent"] ?? null,
+  };
+}
+
+function headerTarget(res: ServerResponse<IncomingMessage>): HeaderTarget {
+  return {
+    sent: () => res.headersSent,
+    get: (name) => header(res, name),
+    set: (name, value) => {
+      res.setHeader(name, value);
+    },
+    getSetCookies: () => {
+      const v = res.getHeader("set-cookie");
+      return v === undefined ? [] : Array.isArray(v) ? [...v] : [String(v)];
+    },
+    setSetCookies: (values) => {
+      res.setHeader("set-cookie", values);
+    },
+  };
+}
+
+function header(res: ServerResponse, name: string): string | undefined {
+  const v = res.getHeader(name);
+  return v === undefined ? undefined : Array.isArray(v) ? v.join(", ") : String(v);
+}
