@@ -11,6 +11,7 @@ import { createSessions, type SessionManager } from "../src/core/manager.js";
 import { MemoryStore } from "../src/stores/memory/index.js";
 import { type AdapterApp, adapterConformance, SECRET } from "./conformance/adapter-suite.js";
 import { Client } from "./conformance/http-client.js";
+import { InstrumentedStore } from "./conformance/instrumented-store.js";
 
 function routes(app: Express): void {
   app.get("/peek", (_req, res) => {
@@ -101,3 +102,106 @@ function startApp({ manager }: { manager: SessionManager }): Promise<AdapterApp>
 }
 
 await adapterConformance("express", startApp);
+
+describe("express: the held res.end", () => {
+  const store = new InstrumentedStore(new MemoryStore({ sweepInterval: 0 }));
+  const errors: string[] = [];
+  const manager = createSessions({
+    store,
+    secrets: [SECRET],
+    logger: { error: (message) => errors.push(message) },
+  });
+  let app: AdapterApp;
+  let client: Client;
+  const seen: unknown[] = [];
+
+  beforeAll(async () => {
+    const a = express();
+    a.use(session(manager));
+    const router = express.Router();
+    router.use(session(manager)); // mounted twice: must still commit once
+    a.use("/twice", router);
+    router.get("/write", (req, res) => {
+      req.session.set("n", 1);
+      res.json({ ok: true });
+    });
+    a.get("/end-cb", (req, res) => {
+      req.session.set("n", 1);
+      res.end(() => seen.push("cb"));
+    });
+    a.get("/end-chunk-enc-cb", (req, res) => {
+      req.session.set("n", 2);
+      res.end("686921", "hex", () => seen.push("cb3"));
+    });
+    a.get("/write-head-array", async (req, res) => {
+      req.session.set("n", 3);
+      await req.session.save();
+      res.writeHead(200, ["x-test", "y", "content-type", "text/plain"]);
+      res.end("ok");
+    });
+    a.get("/stream-unsaved", (req, res) => {
+      req.session.set("n", 4);
+      res.write("a");
+      res.end("b");
+    });
+    a.get("/fail", (req, res) => {
+      req.session.set("n", 5);
+      res.set("etag", '"stale"').json({ ok: true });
+    });
+    a.use(((err, _req, res, _next) => {
+      res.status(err.status ?? 500).json({ code: err.code });
+    }) as ErrorRequestHandler);
+    app = await listen(a);
+    client = new Client(app.url);
+  });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  it("calls end's callback and keeps (chunk, encoding, callback)", async () => {
+    const r1 = await client.get("/end-cb");
+    expect(r1.cookie).toBeDefined();
+    const r2 = await client.get("/end-chunk-enc-cb");
+    expect(r2.text).toBe("hi!");
+    expect(r2.cookie).toBeDefined();
+    await expect.poll(() => seen).toEqual(["cb", "cb3"]);
+  });
+
+  it("passes writeHead array headers through untouched (GHSA-76c9-3jph-rj3q)", async () => {
+    const r = await client.get("/write-head-array");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-test")).toBe("y");
+    expect(r.text).toBe("ok");
+    expect(r.cookie).toBeDefined();
+    expect(r.setCookies).toHaveLength(1);
+  });
+
+  it("logs, and sends no cookie, when the body streams before the session was saved", async () => {
+    errors.length = 0;
+    const r = await client.get("/stream-unsaved");
+    expect(r.text).toBe("ab");
+    expect(r.cookie).toBeUndefined();
+    expect(errors.some((e) => e.includes("save()"))).toBe(true);
+  });
+
+  it("routes a failed commit to the app's error handler with status 503, dropping the held body", async () => {
+    store.down = true;
+    try {
+      const r = await client.get("/fail");
+      expect(r.status).toBe(503);
+      expect(r.json).toEqual({ code: "STORE_UNAVAILABLE" });
+      expect(r.headers.get("etag")).not.toBe('"stale"');
+      expect(r.setCookies).toEqual([]);
+    } finally {
+      store.down = false;
+    }
+  });
+
+  it("commits once when mounted twice", async () => {
+    store.resetCounts();
+    const r = await client.get("/twice/write");
+    expect(r.setCookies).toHaveLength(1);
+    expect(store.calls.create).toBe(1);
+  });
+});
