@@ -1,10 +1,61 @@
 import { BadStoreUrlError } from "../../core/errors.js";
-import type { SessionStore } from "../../core/store.js";
 import type { StoreUrlOptions } from "../create-store.js";
+import { importDriver } from "../driver.js";
+import { MemcachedStore, type MemcachedStoreOptions } from "./index.js";
+import type { MemjsClientLike } from "./protocol.js";
 
-// Placeholder until the memcached store lands: a clear error, never a silent fallback.
-export async function fromUrl(url: string, _options: StoreUrlOptions): Promise<SessionStore> {
-  throw new BadStoreUrlError(
-    `the memcached store is not available in this version of cloakroom (${url.split(":")[0]}:)`,
-  );
+interface Memjs {
+  Client: {
+    create(servers: string, options: Record<string, unknown>): MemjsClientLike;
+  };
+}
+
+const HOST_PORT = /^(\[[0-9a-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/i;
+
+/**
+ * `memcached://host:port[,host:port]` with `?prefix=app:&timeout=1000`.
+ * Credentials (`memcached://user:pass@host`) go to memjs's SASL.
+ */
+export async function fromUrl(url: string, options: StoreUrlOptions): Promise<MemcachedStore> {
+  const m = /^memcached:\/\/([^/?#]*)\/?(\?.*)?$/i.exec(url);
+  if (!m?.[1]) {
+    throw new BadStoreUrlError("memcached: expected memcached://host:port[,host:port]");
+  }
+  let auth = "";
+  let hosts = m[1];
+  const at = hosts.lastIndexOf("@");
+  if (at >= 0) {
+    auth = `${hosts.slice(0, at)}@`;
+    hosts = hosts.slice(at + 1);
+  }
+  const servers = hosts.split(",");
+  for (const s of servers) {
+    if (!HOST_PORT.test(s)) throw new BadStoreUrlError(`memcached: bad server "${s}"`);
+  }
+  const query = new URLSearchParams(m[2]?.slice(1) ?? "");
+  const timeout = Number(query.get("timeout") ?? 1000);
+  if (!Number.isInteger(timeout) || timeout <= 0) {
+    throw new BadStoreUrlError(
+      `memcached: timeout=${query.get("timeout")} is not a positive ms count`,
+    );
+  }
+  const mod = await importDriver<Memjs & { default?: Memjs }>("memjs", "The Memcached store");
+  const memjs = mod.default ?? mod;
+  const client = memjs.Client.create(servers.map((s) => `${auth}${s}`).join(","), {
+    // One attempt per operation and short socket timeouts: a down server
+    // fails the request fast (503) instead of queueing it (REL-01/02).
+    retries: 1,
+    timeout: timeout / 1000,
+    conntimeout: timeout / 1000,
+    failover: servers.length > 1,
+    // Failures reach the caller as StoreUnavailableError; memjs's own console logging is redundant.
+    logger: { log: () => undefined },
+  });
+  return new MemcachedStore({
+    ...(options as Partial<MemcachedStoreOptions>),
+    ...(query.get("prefix") !== null ? { prefix: query.get("prefix")! } : {}),
+    client,
+    ownsClient: true,
+    timeout,
+  });
 }

@@ -1,0 +1,233 @@
+/**
+ * The Memcached store. Memcached has no hashes and no sets, so each session
+ * is one JSON value under `<prefix>s:<key>` and each user's index one JSON
+ * value under `<prefix>u:<sha256(userId)>`.
+ *
+ * Field-level writes without lost updates use compare-and-swap: read the
+ * value with its CAS, change it, write it back only if the CAS still matches;
+ * on a conflict, read again (bounded retries with jittered backoff, then a
+ * {@link StoreUnavailableError}). A patch or touch never recreates a session:
+ * a CAS write to a deleted key fails with "not found" and the result is
+ * "missing" (REL-11). Within one process, writes to one key also queue, so
+ * CAS conflicts only happen between processes.
+ *
+ * Records expire by themselves (exptime; `purgeExpired` is a no-op) and every
+ * read checks the deadlines against `now` as well.
+ *
+ * Limits, as with any Memcached store: memory pressure evicts sessions (the
+ * user is logged out, fail closed; give sessions their own instance or
+ * enough `-m`), and with several servers a ring change can move a key to a
+ * node holding a stale copy (REL-07): use one server, or a replicated pair
+ * behind a proxy, when revocation must survive node flaps.
+ */
+import { createHash } from "node:crypto";
+import type {
+  PatchResult,
+  PurgeOptions,
+  SessionPatch,
+  SessionStore,
+  SessionSummary,
+  StoredSession,
+} from "../../core/store.js";
+import { KeyedQueue } from "../keyed-queue.js";
+import * as rec from "../record-json.js";
+import { CasLoop } from "./cas-loop.js";
+import { exptimeFor } from "./expiry.js";
+import { MemcachedOps, type MemjsClientLike, STATUS } from "./protocol.js";
+import * as idx from "./user-index.js";
+
+export interface MemcachedStoreOptions {
+  /** A memjs Client (or anything with its `perform`/`incrSeq`/`seq`). The store never closes a client it was given. */
+  client: MemjsClientLike;
+  /** Close the client on `close()`: true when the store created it from a URL. @default false */
+  ownsClient?: boolean;
+  /** Prepended to every key; letters, digits and `:_.-` only. @default "cloakroom:" */
+  prefix?: string;
+  /** The longest one Memcached round trip may take, ms. @default 1000 */
+  timeout?: number;
+  /** CAS attempts before a contended write gives up with StoreUnavailableError. @default 50 */
+  maxCasAttempts?: number;
+  /** Clock used only to turn deadlines into exptimes. @default Date.now */
+  clock?: () => number;
+}
+
+const PREFIX = /^[A-Za-z0-9:_.-]{0,64}$/;
+
+export class MemcachedStore implements SessionStore {
+  readonly kind = "memcached";
+  readonly capabilities = { nativeTtl: true, shared: true } as const;
+  readonly #ops: MemcachedOps;
+  readonly #client: MemjsClientLike;
+  readonly #owns: boolean;
+  readonly #prefix: string;
+  readonly #clock: () => number;
+  readonly #cas: CasLoop;
+  readonly #queue = new KeyedQueue();
+
+  constructor(options: MemcachedStoreOptions) {
+    const prefix = options.prefix ?? "cloakroom:";
+    // Memcached keys: at most 250 bytes, no whitespace or control characters (protocol.txt).
+    if (!PREFIX.test(prefix)) throw new Error(`memcached store: bad key prefix ${prefix}`);
+    this.#client = options.client;
+    this.#owns = options.ownsClient ?? false;
+    this.#prefix = prefix;
+    this.#ops = new MemcachedOps(options.client, options.timeout ?? 1000);
+    this.#clock = options.clock ?? Date.now;
+    this.#cas = new CasLoop(this.#ops, options.maxCasAttempts ?? 50);
+  }
+
+  async get(key: string, now: number): Promise<StoredSession | null> {
+    if (!rec.isStoreKey(key)) return null;
+    const got = await this.#ops.get(this.#sk(key));
+    if (!got) return null;
+    const r = rec.decodeRecord(got.value);
+    if (!r) {
+      await this.#ops.delete(this.#sk(key), got.cas); // corrupt (REL-48): gone, unless rewritten meanwhile
+      return null;
+    }
+    return rec.isAlive(r, now) ? r : null;
+  }
+
+  async create(key: string, session: StoredSession): Promise<void> {
+    if (!rec.isStoreKey(key)) throw new Error("memcached store: not a store key");
+    // Index first: a written session is always reachable by revoke-all.
+    if (session.userId !== null) {
+      await this.#updateIndex(session.userId, (index) => {
+        index.set(key, [session.absoluteExpiresAt, this.#clock()]);
+        return true;
+      });
+    }
+    const exptime = this.#exptime(session);
+    await this.#ops.store("set", this.#sk(key), rec.encodeRecord(session), exptime, null);
+  }
+
+  async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
+    if (!rec.isStoreKey(key)) return "missing";
+    return this.#queue.run(key, async () => {
+      let result: PatchResult = "missing";
+      await this.#cas.update(this.#sk(key), (text) => {
+        const r = text === undefined ? null : rec.decodeRecord(text);
+        if (!r || !rec.isAlive(r, now)) {
+          result = "missing";
+          return null;
+        }
+        const out = rec.applyPatch(r, patch);
+        result = out.result;
+        if (out.result !== "ok") return null;
+        return { value: rec.encodeRecord(out.next), exptime: this.#exptime(out.next) };
+      });
+      return result;
+    });
+  }
+
+  async touch(
+    key: string,
+    lastSeenAt: number,
+    idleExpiresAt: number,
+    now: number,
+  ): Promise<boolean> {
+    if (!rec.isStoreKey(key)) return false;
+    return this.#queue.run(key, async () => {
+      const written = await this.#cas.update(this.#sk(key), (text) => {
+        const r = text === undefined ? null : rec.decodeRecord(text);
+        if (!r || !rec.isAlive(r, now)) return null;
+        const next = rec.applyTouch(r, lastSeenAt, idleExpiresAt);
+        return { value: rec.encodeRecord(next), exptime: this.#exptime(next) };
+      });
+      return written;
+    });
+  }
+
+  async destroy(key: string): Promise<void> {
+    if (!rec.isStoreKey(key)) return;
+    // The user's index keeps the key until a listing or revoke-all prunes it.
+    await this.#ops.delete(this.#sk(key));
+  }
+
+  async listByUser(userId: string, now: number): Promise<SessionSummary[]> {
+    const got = await this.#ops.get(this.#uk(userId));
+    const index = idx.decodeIndex(got?.value);
+    const out: SessionSummary[] = [];
+    const dead: string[] = [];
+    const clock = this.#clock();
+    await Promise.all(
+      [...index].map(async ([key, [, addedAt]]) => {
+        const r = await this.get(key, now);
+        if (r && r.userId === userId) out.push(rec.summaryOf(key, userId, r));
+        else if (!r && addedAt < clock - idx.PRUNE_GRACE) dead.push(key);
+      }),
+    );
+    if (dead.length > 0 || [...index.values()].some(([abs]) => abs <= clock)) {
+      await this.#updateIndex(userId, (i) => {
+        const before = i.size;
+        for (const k of dead) i.delete(k);
+        idx.dropExpired(i, clock);
+        return i.size !== before;
+      });
+    }
+    return out;
+  }
+
+  async destroyByUser(userId: string, exceptKey?: string): Promise<number> {
+    let removed = 0;
+    // Delete each member's session, then keep only `exceptKey` in the index. A
+    // session added meanwhile fails the index CAS, and the retry deletes it too.
+    await this.#updateIndex(userId, async (index) => {
+      for (const key of index.keys()) {
+        if (key === exceptKey) continue;
+        if ((await this.#ops.delete(this.#sk(key))) === STATUS.ok) removed++;
+        index.delete(key);
+      }
+      return true;
+    });
+    return removed;
+  }
+
+  async purgeExpired(_now: number, _options?: PurgeOptions): Promise<number> {
+    return 0; // exptime removes records by itself
+  }
+
+  async close(): Promise<void> {
+    if (this.#owns) this.#client.close();
+  }
+
+  /** Compare-and-swap conflicts this instance retried (another writer came first). */
+  get casConflicts(): number {
+    return this.#cas.conflicts;
+  }
+
+  /** Server version: a real round trip, for readiness probes. */
+  async ping(): Promise<string> {
+    return this.#ops.version(this.#prefix);
+  }
+
+  /** CAS-updates a user's index; `change` mutates it and says whether to write. */
+  async #updateIndex(
+    userId: string,
+    change: (index: idx.UserIndex) => boolean | Promise<boolean>,
+  ): Promise<void> {
+    await this.#cas.update(this.#uk(userId), async (text) => {
+      const index = idx.decodeIndex(text);
+      if (!(await change(index))) return null;
+      idx.dropExpired(index, this.#clock());
+      if (index.size === 0) return { delete: true };
+      return {
+        value: idx.encodeIndex(index),
+        exptime: exptimeFor(idx.lastDeadline(index), this.#clock()),
+      };
+    });
+  }
+
+  #exptime(r: StoredSession): number {
+    return exptimeFor(Math.min(r.idleExpiresAt, r.absoluteExpiresAt), this.#clock());
+  }
+
+  #sk(key: string): string {
+    return `${this.#prefix}s:${key}`;
+  }
+
+  /** A hash: user ids may hold spaces or be long, Memcached keys may not (protocol.txt). */
+  #uk(userId: string): string {
+    return `${this.#prefix}u:${createHash("sha256").update(userId).digest("base64url")}`;
+  }
+}
