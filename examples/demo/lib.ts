@@ -3,6 +3,16 @@
  * `from "cloakroom"`; the demo runs from the source tree (no build step for
  * `npm start`), so it imports the same modules by path.
  */
+
+export { session } from "../../src/adapters/express/index.js";
+export {
+  type Auth,
+  AuthBusyError,
+  createAuth,
+  csrfToken,
+  PasswordRejectedError,
+  verifyCsrf,
+} from "../../src/auth/index.js";
 export {
   ConfigurationError,
   createSessions,
@@ -12,6 +22,7 @@ export {
   parseDuration,
   redact,
   type Session,
+  SessionDataError,
   type SessionManager,
   type SessionStore,
   SessionTooLargeError,

@@ -9,6 +9,8 @@ export interface DemoRequest {
   method: string;
   /** Path without the query string. */
   path: string;
+  /** Query string parameters (first value of each). */
+  query: Record<string, string>;
   /** Route parameters, e.g. `{ id }` for `/sessions/:id/revoke`. */
   params: Record<string, string>;
   /** Parsed body: an object of strings for forms, any JSON value for JSON, undefined when none. */

@@ -1,0 +1,59 @@
+/**
+ * What every handler receives: the configuration, the user table, the
+ * session manager and the auth flows. Handlers hold no state of their own.
+ */
+import type { DemoConfig } from "../config.js";
+import type { Session, SessionManager } from "../lib.js";
+import type { User, UserDirectory } from "../users/directory.js";
+
+/** One of the signed-in user's sessions, ready for the device page. */
+export interface DeviceView {
+  id: string;
+  current: boolean;
+  device: string;
+  ip: string | null;
+  createdAt: number;
+  lastSeenAt: number;
+}
+
+export type LoginOutcome =
+  | { ok: true; user: User }
+  | { ok: false; reason: "invalid" }
+  | { ok: false; reason: "throttled"; retryAfterSeconds: number };
+
+/**
+ * The auth flows the demo uses, all provided by `cloakroom/auth` (see
+ * `auth.ts`): the demo implements none of them itself.
+ */
+export interface DemoAuth {
+  /** argon2id PHC string; rejects a password the policy refuses (PasswordRejectedError). */
+  hashPassword(password: string): Promise<string>;
+  readonly passwordPolicy: { minLength: number; maxLength: number };
+  /** Checks the password (equal time for unknown users), throttles, rotates the token on success. */
+  login(
+    session: Session,
+    username: unknown,
+    password: unknown,
+    options: { ip: string | null; remember: boolean },
+  ): Promise<LoginOutcome>;
+  /** The signed-in user, read fresh from the directory, or null. */
+  currentUser(session: Session): Promise<User | null>;
+  logout(session: Session): Promise<void>;
+  logoutAll(session: Session): Promise<number>;
+  revokeOthers(session: Session): Promise<number>;
+  /** False when the signed-in user has no session with that handle. */
+  revokeOne(session: Session, id: string): Promise<boolean>;
+  revokeUser(userId: string): Promise<number>;
+  devices(session: Session): Promise<DeviceView[]>;
+  /** The session's CSRF token (writes it into the session on first use). */
+  csrfToken(session: Session): string;
+  /** Constant-time check against the session's token. */
+  csrfValid(session: Session, token: unknown): boolean;
+}
+
+export interface DemoContext {
+  config: DemoConfig;
+  users: UserDirectory;
+  sessions: SessionManager;
+  auth: DemoAuth;
+}
