@@ -54,6 +54,8 @@ export function verifyCsrf(session: Session, token: unknown): boolean {
   if (typeof secret !== "string" || !SECRET_PATTERN.test(secret)) return false;
   if (typeof token !== "string" || !TOKEN_PATTERN.test(token)) return false;
   const raw = decode(token);
+  // Only the canonical encoding: the last character carries 2 spare bits that must be zero.
+  if (base64url(raw) !== token) return false;
   const unmasked = new Uint8Array(SECRET_BYTES);
   for (let i = 0; i < SECRET_BYTES; i++) unmasked[i] = raw[i]! ^ raw[SECRET_BYTES + i]!;
   return timingSafeEqual(base64url(unmasked), secret);

@@ -10,8 +10,11 @@
  * field `f<random>` = time, through the store's field-level `patch`: the
  * contract guarantees that patches to different keys all survive, so
  * concurrent failures on several servers are all counted, with no
- * read-modify-write race. Only the very first failures of a burst can race
- * (two `create`s of the same record); that may lose those few counts once.
+ * read-modify-write race. What remains is the birth of a record: failures
+ * on one server are queued per key, so only servers racing to create the
+ * same record at the same moment can lose those first few counts (on stores
+ * whose `create` overwrites, such as Redis; SQL stores refuse the second
+ * insert and we add to the winner's record instead).
  *
  * Delays grow: after `freeAttempts` failures the key is locked for
  * `baseDelay`, doubling with each further failure up to `maxDelay`. Attempts
@@ -102,6 +105,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     let count = 0;
     let last = 0;
     for (const [k, v] of Object.entries(record.data)) {
+      if (k === "last") last = Math.max(last, Number(v) || 0);
       if (!FIELD.test(k)) continue;
       count++;
       last = Math.max(last, Number(v) || 0);
@@ -116,15 +120,9 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     const existing = await store.get(key, t);
     if (existing) {
       const count = Object.keys(existing.data).filter((k) => FIELD.test(k)).length;
-      if (count >= free + doublings + 1) {
-        await store.touch(key, t, t + window, t);
-        return;
-      }
-      const result = await store.patch(
-        key,
-        { set: { [field]: String(t) }, unset: [], touch, maxBytes: 16 * 1024 },
-        t,
-      );
+      // Saturated: the delay is already the longest; only the time of this failure matters now.
+      const set = count > free + doublings ? { last: String(t) } : { [field]: String(t) };
+      const result = await store.patch(key, { set, unset: [], touch, maxBytes: 16 * 1024 }, t);
       if (result !== "missing") return;
     }
     const record: StoredSession = {
@@ -150,6 +148,21 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     }
   };
 
+  // Per-key queue within this process, so a burst on one server never races itself at `create`.
+  const queues = new Map<string, Promise<void>>();
+  const serialized = (key: string, task: () => Promise<void>): Promise<void> => {
+    const run = (queues.get(key) ?? Promise.resolve()).then(task, task);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    queues.set(key, tail);
+    void tail.then(() => {
+      if (queues.get(key) === tail) queues.delete(key);
+    });
+    return run;
+  };
+
   return {
     async check(username, ip) {
       const t = now();
@@ -165,7 +178,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     async fail(username, ip) {
       const t = now();
       const keys = await keysOf(username, ip);
-      await Promise.all(keys.map((k) => failOne(k.key, k.free, t)));
+      await Promise.all(keys.map((k) => serialized(k.key, () => failOne(k.key, k.free, t))));
     },
     async succeed(username) {
       const [user] = await keysOf(username, null);
