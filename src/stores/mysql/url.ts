@@ -1,10 +1,19 @@
-import { BadStoreUrlError } from "../../core/errors.js";
-import type { SessionStore } from "../../core/store.js";
 import type { StoreUrlOptions } from "../create-store.js";
+import type { SqlStore } from "../sql/sql-store.js";
+import { splitStoreParams } from "../sql/url-params.js";
+import { createMysqlStore, type MysqlStoreOptions } from "./index.js";
 
-// Placeholder until the mysql store lands: a clear error, never a silent fallback.
-export async function fromUrl(url: string, _options: StoreUrlOptions): Promise<SessionStore> {
-  throw new BadStoreUrlError(
-    `the mysql store is not available in this version of cloakroom (${url.split(":")[0]}:)`,
-  );
+/**
+ * `mysql://user:pass@host:3306/db` (or `mariadb://`). Cloakroom's own
+ * parameters — `table`, `migrate` — are taken out; the rest go to mysql2.
+ */
+export async function fromUrl(url: string, options: StoreUrlOptions): Promise<SqlStore> {
+  const { url: driverUrl, table, migrate } = splitStoreParams(url);
+  return createMysqlStore({
+    ...(options as MysqlStoreOptions),
+    // mysql2 only knows mysql://
+    url: driverUrl.replace(/^mariadb:/i, "mysql:"),
+    ...(table !== undefined ? { table } : {}),
+    ...(migrate !== undefined ? { migrate } : {}),
+  });
 }

@@ -1,10 +1,19 @@
-import { BadStoreUrlError } from "../../core/errors.js";
-import type { SessionStore } from "../../core/store.js";
 import type { StoreUrlOptions } from "../create-store.js";
+import type { SqlStore } from "../sql/sql-store.js";
+import { splitStoreParams } from "../sql/url-params.js";
+import { createPostgresStore, type PostgresStoreOptions } from "./index.js";
 
-// Placeholder until the postgres store lands: a clear error, never a silent fallback.
-export async function fromUrl(url: string, _options: StoreUrlOptions): Promise<SessionStore> {
-  throw new BadStoreUrlError(
-    `the postgres store is not available in this version of cloakroom (${url.split(":")[0]}:)`,
-  );
+/**
+ * `postgres://user:pass@host:5432/db` (or `postgresql://`). Cloakroom's own
+ * parameters — `table`, `migrate` — are taken out; the rest (sslmode,
+ * application_name…) go to node-postgres.
+ */
+export async function fromUrl(url: string, options: StoreUrlOptions): Promise<SqlStore> {
+  const { url: driverUrl, table, migrate } = splitStoreParams(url);
+  return createPostgresStore({
+    ...(options as PostgresStoreOptions),
+    url: driverUrl,
+    ...(table !== undefined ? { table } : {}),
+    ...(migrate !== undefined ? { migrate } : {}),
+  });
 }

@@ -1,0 +1,84 @@
+/**
+ * The mysql2 shim (MySQL 8, MariaDB 10.11). Statements go through `query`
+ * (client-side binding, so `LIMIT ?` takes a number) with a per-query
+ * `timeout`; migrations get a dedicated connection for GET_LOCK.
+ */
+import type { SqlConnection, SqlExecutor, SqlQuery, SqlRow } from "../sql/types.js";
+
+/** A statement as mysql2 takes it. */
+export interface MysqlQueryOptions {
+  sql: string;
+  /** Client-side inactivity deadline, ms; on expiry mysql2 destroys the connection. */
+  timeout?: number;
+}
+
+/** The subset of a `mysql2/promise` pool (or pool connection) the store needs. */
+export interface MysqlQueryable {
+  query(options: MysqlQueryOptions, values?: unknown[]): Promise<[unknown, unknown]>;
+}
+
+/** The subset of a `mysql2/promise` Pool the store needs: yours, or one it opens from a URL. */
+export interface MysqlPool extends MysqlQueryable {
+  getConnection(): Promise<MysqlPoolConnection>;
+  end(): Promise<void>;
+}
+
+export interface MysqlPoolConnection extends MysqlQueryable {
+  release(): void;
+  destroy(): void;
+}
+
+export class MysqlExecutor implements SqlExecutor {
+  readonly #pool: MysqlPool;
+  readonly #owned: boolean;
+  readonly #timeout: number | undefined;
+
+  constructor(pool: MysqlPool, owned: boolean, queryTimeout: number | undefined) {
+    this.#pool = pool;
+    this.#owned = owned;
+    this.#timeout = queryTimeout;
+  }
+
+  query(q: SqlQuery): Promise<SqlRow[]> {
+    return rows(this.#pool, this.#options(q), q);
+  }
+
+  run(q: SqlQuery): Promise<number> {
+    return affected(this.#pool, this.#options(q), q);
+  }
+
+  async exclusive<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
+    const conn = await this.#pool.getConnection();
+    try {
+      const result = await fn({
+        query: (q) => rows(conn, this.#options(q), q),
+        run: (q) => affected(conn, this.#options(q), q),
+      });
+      conn.release();
+      return result;
+    } catch (err) {
+      // Its session state (a held GET_LOCK, a half-run statement) is unknown: never reuse it.
+      conn.destroy();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#owned) await this.#pool.end();
+  }
+
+  #options(q: SqlQuery): MysqlQueryOptions {
+    return this.#timeout === undefined ? { sql: q.sql } : { sql: q.sql, timeout: this.#timeout };
+  }
+}
+
+async function rows(on: MysqlQueryable, options: MysqlQueryOptions, q: SqlQuery) {
+  const [result] = await on.query(options, [...q.params]);
+  return Array.isArray(result) ? (result as SqlRow[]) : [];
+}
+
+async function affected(on: MysqlQueryable, options: MysqlQueryOptions, q: SqlQuery) {
+  const [result] = await on.query(options, [...q.params]);
+  // mysql2 connects with CLIENT_FOUND_ROWS by default: rows matched, not rows changed.
+  return Number((result as { affectedRows?: number }).affectedRows ?? 0);
+}

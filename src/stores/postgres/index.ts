@@ -1,0 +1,87 @@
+/**
+ * `cloakroom/stores/postgres`: sessions in a PostgreSQL table beside the
+ * app's own data (driver `pg`, an optional peer). Data is JSONB, patched
+ * field by field in one UPDATE; times are BIGINT milliseconds.
+ */
+import { ConfigurationError } from "../../core/errors.js";
+import { importDriver } from "../driver.js";
+import { postgresDialect } from "../sql/dialects/postgres.js";
+import { SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
+import { PgExecutor, type PgPool } from "./executor.js";
+
+export { migrationSql } from "../sql/migrations.js";
+export type { MigrationResult } from "../sql/migrator.js";
+export { type ReaperOptions, startReaper } from "../sql/reaper.js";
+export { SqlStore } from "../sql/sql-store.js";
+export type { PgPool, PgPoolClient } from "./executor.js";
+
+export interface PostgresStoreOptions extends Omit<SqlStoreOptions, "shared"> {
+  /** Connection URL, e.g. `postgres://app@db:5432/app`. Either this or `pool`. */
+  url?: string;
+  /** Your own `pg.Pool`: used as is and never ended by `store.close()`. */
+  pool?: PgPool;
+  /** Client-side deadline of every statement, ms: past it the call fails with StoreUnavailableError. @default 5000 */
+  queryTimeout?: number;
+  /** Connection attempt deadline of a pool the store opens, ms. @default 5000 */
+  connectTimeout?: number;
+  /** Size of a pool the store opens. @default 10 */
+  max?: number;
+  /** Apply pending migrations when the store opens (else run `store.migrate()` or `cloakroom migrate`). @default false */
+  migrate?: boolean;
+}
+
+/** The subset of the `pg` module the store needs to open its own pool. */
+interface PgModule {
+  Pool: new (
+    config: Record<string, unknown>,
+  ) => PgPool & {
+    on(event: "error", listener: (err: Error) => void): unknown;
+  };
+}
+
+/**
+ * Opens a PostgreSQL session store on a URL or on your pool.
+ * @example
+ * import { createPostgresStore } from "cloakroom/stores/postgres";
+ * const store = await createPostgresStore({ url: process.env.DATABASE_URL, migrate: true });
+ * // or: await createPostgresStore({ pool: myPool, table: "auth.sessions" });
+ */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<SqlStore> {
+  const queryTimeout = options.queryTimeout ?? 5000;
+  let pool = options.pool;
+  const owned = pool === undefined;
+  if (!pool) {
+    if (!options.url) throw new ConfigurationError("the postgres store needs a url or a pool");
+    const mod = await importDriver<{ default?: PgModule } & Partial<PgModule>>(
+      "pg",
+      "The PostgreSQL session store",
+    );
+    const Pool = (mod.default ?? (mod as PgModule)).Pool;
+    const own = new Pool({
+      connectionString: options.url,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: options.connectTimeout ?? 5000,
+      // Server-side too: a statement stuck on a lock is cancelled by the server,
+      // not just abandoned by the client.
+      statement_timeout: queryTimeout,
+      keepAlive: true,
+    });
+    // An idle client whose backend died (restart, pg_terminate_backend) is
+    // dropped by the pool, which then emits "error"; without a listener that
+    // would crash the process. The next query simply connects afresh.
+    own.on("error", () => undefined);
+    pool = own;
+  }
+  const store = new SqlStore(new PgExecutor(pool, owned, queryTimeout), postgresDialect, {
+    ...(options.table !== undefined ? { table: options.table } : {}),
+  });
+  if (options.migrate) {
+    try {
+      await store.migrate();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  return store;
+}
