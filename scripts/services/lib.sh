@@ -86,15 +86,25 @@ apt_install() {
   # it runs as child processes share one "already updated" flag.
   local stamp=${CLOAKROOM_APT_STAMP:-}
   if [[ -z "${CLOAKROOM_APT_UPDATED:-}" && ! (-n $stamp && -s $stamp) ]]; then
-    as_root env DEBIAN_FRONTEND=noninteractive "${apt[@]}" update >/dev/null ||
+    _apt_quiet as_root env DEBIAN_FRONTEND=noninteractive "${apt[@]}" update ||
       die "apt-get update failed"
     export CLOAKROOM_APT_UPDATED=1
     [[ -n $stamp ]] && echo updated >"$stamp"
   fi
-  # </dev/null: CI has no stdin, and no package may stop to ask a question.
-  as_root env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install --no-install-recommends \
-    "${missing[@]}" </dev/null >/dev/null ||
+  _apt_quiet as_root env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install \
+    --no-install-recommends "${missing[@]}" ||
     die "apt-get install ${missing[*]} failed"
+}
+
+# Runs apt quietly; on failure shows the tail of what it said, which names the
+# cause. </dev/null: CI has no stdin, and no package may stop to ask a question.
+_apt_quiet() {
+  local out rc=0
+  out=$(mktemp)
+  "$@" </dev/null >"$out" 2>&1 || rc=$?
+  ((rc == 0)) || tail -n 20 "$out" | sed 's/^/[services] apt: /' >&2
+  rm -f "$out"
+  return "$rc"
 }
 
 # --- Probes: each exits 0 only after a real round trip with the server. ---
