@@ -22,6 +22,8 @@ export {
 export { describeDevice } from "./devices.js";
 export { AuthBusyError, PasswordRejectedError } from "./errors.js";
 export type { Guards } from "./guards.js";
+export type { OriginCheck, OriginCheckOptions, OriginHeaders } from "./origin.js";
+export { createOriginCheck } from "./origin.js";
 export type { PasswordHasher, PasswordOptions, VerifyResult } from "./password.js";
 export {
   createPasswordHasher,
