@@ -4,6 +4,7 @@
  * can never interleave inside one another. Across processes, WAL and
  * busy_timeout let writers queue instead of failing with SQLITE_BUSY.
  */
+import { resolve } from "node:path";
 import type { SqlConnection, SqlExecutor, SqlQuery, SqlRow } from "../sql/types.js";
 
 /** The subset of a better-sqlite3 `Database` the store needs. */
@@ -13,6 +14,8 @@ export interface SqliteDatabase {
   close(): unknown;
   readonly open: boolean;
   readonly memory: boolean;
+  /** The file path, as opened. */
+  readonly name: string;
 }
 
 /** The subset of a better-sqlite3 `Statement` the store needs. */
@@ -25,41 +28,57 @@ export interface SqliteStatement {
 /** Prepared statements kept per SQL text; patch texts vary with the number of keys. */
 const CACHE_SIZE = 256;
 
+/**
+ * Exclusive sections (a migration's transaction) per database file, shared by
+ * every executor of this process. Without it, a second connection in the same
+ * process would BEGIN IMMEDIATE while the first holds the write lock between
+ * two awaits, and better-sqlite3's busy wait — synchronous — would block the
+ * very event loop the first needs to COMMIT: a 5-second stall, then SQLITE_BUSY.
+ */
+const gates = new Map<string, Promise<void>>();
+
 export class SqliteExecutor implements SqlExecutor {
   readonly #db: SqliteDatabase;
   readonly #owned: boolean;
   readonly #cache = new Map<string, SqliteStatement>();
-  /** Set while `exclusive` runs: other callers wait, so nothing lands inside a migration's transaction. */
-  #gate: Promise<void> | null = null;
+  /** Key of this file in {@link gates}; an in-memory database is private to its handle. */
+  readonly #file: string;
 
   constructor(db: SqliteDatabase, owned: boolean) {
     this.#db = db;
     this.#owned = owned;
+    this.#file = db.memory ? `memory:${Math.random()}` : resolve(db.name);
   }
 
+  // Each gate check is synchronous with the statement after it: no await in
+  // between, so no exclusive section can begin in the gap.
   async query(q: SqlQuery): Promise<SqlRow[]> {
-    while (this.#gate !== null) await this.#gate;
+    for (let gate = gates.get(this.#file); gate; gate = gates.get(this.#file)) await gate;
     return this.#query(q);
   }
 
   async run(q: SqlQuery): Promise<number> {
-    while (this.#gate !== null) await this.#gate;
+    for (let gate = gates.get(this.#file); gate; gate = gates.get(this.#file)) await gate;
     return this.#run(q);
   }
 
   async exclusive<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
-    while (this.#gate !== null) await this.#gate;
+    // Checked and taken with no await in between, or two callers could both pass.
+    for (let gate = gates.get(this.#file); gate; gate = gates.get(this.#file)) await gate;
     let open!: () => void;
-    this.#gate = new Promise((resolve) => {
-      open = resolve;
-    });
+    gates.set(
+      this.#file,
+      new Promise((resolve) => {
+        open = resolve;
+      }),
+    );
     try {
       return await fn({
         query: async (q) => this.#query(q),
         run: async (q) => this.#run(q),
       });
     } finally {
-      this.#gate = null;
+      gates.delete(this.#file);
       open();
     }
   }
