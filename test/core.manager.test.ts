@@ -31,7 +31,7 @@ function make(
 async function request(
   m: SessionManager,
   cookie: string | undefined,
-  handler: (s: Session) => void | Promise<void> = () => {},
+  handler: (s: Session) => unknown = () => {},
 ) {
   const session = await m.load({
     cookie,

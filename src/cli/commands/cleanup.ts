@@ -1,3 +1,4 @@
+import { runCleanup } from "../../stores/sql/cleanup.js";
 import type { Command } from "./command.js";
 import { withStore } from "./command.js";
 
@@ -17,22 +18,11 @@ export const cleanup: Command = {
         out.info(`${store.kind}: records expire by themselves (native TTL); nothing to clean up`);
         return 0;
       }
-      const started = performance.now();
-      const removed = await store.purgeExpired(Date.now(), {
+      await runCleanup(store, {
         batchSize,
-        limit,
-        onProgress: (n) => {
-          const s = (performance.now() - started) / 1000;
-          out.progress(
-            `removed ${n.toLocaleString("en")} expired sessions (${Math.round(n / Math.max(s, 0.001)).toLocaleString("en")}/s)`,
-          );
-        },
+        ...(limit !== undefined ? { limit } : {}),
+        out: out.stream,
       });
-      out.done();
-      const seconds = (performance.now() - started) / 1000;
-      out.info(
-        `removed ${removed.toLocaleString("en")} expired sessions in ${seconds.toFixed(1)} s`,
-      );
       return 0;
     });
   },

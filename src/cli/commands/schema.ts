@@ -1,24 +1,19 @@
-import { BadStoreUrlError } from "../../core/errors.js";
+import { migrationSql, type SqlDialectName } from "../../stores/sql/index.js";
 import type { Command } from "./command.js";
 
-const DIALECTS = ["sqlite", "postgres", "mysql"] as const;
-type Dialect = (typeof DIALECTS)[number];
+const DIALECTS: readonly SqlDialectName[] = ["sqlite", "postgres", "mysql"];
 
 export const schema: Command = {
   usage: "schema <sqlite|postgres|mysql> [--table name]",
   summary: "print the schema SQL, for your own migration tool",
   options: { table: { type: "string" } },
   async run([dialect], values, out) {
-    if (!DIALECTS.includes(dialect as Dialect)) {
+    if (!DIALECTS.includes(dialect as SqlDialectName)) {
       out.error(`give a dialect: ${DIALECTS.join(", ")}`);
       return 1;
     }
-    const sql = (await import("../../stores/sql/index.js")) as {
-      migrationSql?: (d: Dialect, o?: { table?: string }) => string;
-    };
-    if (!sql.migrationSql) throw new BadStoreUrlError("this build has no SQL schema");
     const table = typeof values.table === "string" ? values.table : undefined;
-    out.info(sql.migrationSql(dialect as Dialect, table ? { table } : {}));
+    out.info(migrationSql(dialect as SqlDialectName, table ? { table } : {}));
     return 0;
   },
 };
