@@ -103,3 +103,40 @@ export function toSummary(row: SqlRow): SessionSummary {
 export function isAlive(s: { idleExpiresAt: number; absoluteExpiresAt: number }, now: number) {
   return s.idleExpiresAt > now && s.absoluteExpiresAt > now;
 }
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The first key whose name or value a SQL database cannot store, or null.
+ * Lone surrogates have no UTF-8 form: MySQL and MariaDB turn the whole
+ * document into NULL, PostgreSQL refuses it. PostgreSQL's jsonb also refuses
+ * U+0000 anywhere (`rejectNul`). JSON.stringify writes both as `\u` escapes,
+ * so values without a `\u` skip the check entirely.
+ */
+export function findUnstorable(
+  fields: Readonly<Record<string, string>>,
+  rejectNul: boolean,
+): string | null {
+  const bad = (s: string) => LONE_SURROGATE.test(s) || (rejectNul && s.includes("\u0000"));
+  for (const k of Object.keys(fields)) {
+    if (bad(k)) return k;
+    const v = fields[k]!;
+    if (v.includes("\\u") && hasBadString(decode(v), bad)) return k;
+  }
+  return null;
+}
+
+function decode(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // not JSON: the database refuses it with its own error
+  }
+}
+
+function hasBadString(value: unknown, bad: (s: string) => boolean): boolean {
+  if (typeof value === "string") return bad(value);
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some((v) => hasBadString(v, bad));
+  return Object.entries(value).some(([k, v]) => bad(k) || hasBadString(v, bad));
+}

@@ -23,7 +23,7 @@ import type {
 } from "../../core/store.js";
 import { DEFAULT_TABLE } from "./identifiers.js";
 import { type MigrationResult, runMigrations } from "./migrator.js";
-import { isAlive, isStoreKey, toStoredSession, toSummary } from "./rows.js";
+import { findUnstorable, isAlive, isStoreKey, toStoredSession, toSummary } from "./rows.js";
 import type { SqlDialect, SqlExecutor, SqlNames, SqlStatements } from "./types.js";
 
 export interface SqlStoreOptions {
@@ -74,13 +74,16 @@ export class SqlStore implements SessionStore {
   }
 
   async create(key: string, session: StoredSession): Promise<void> {
-    if (!isStoreKey(key))
+    if (!isStoreKey(key)) {
       throw new SessionDataError("store keys are 1-128 characters of [A-Za-z0-9_-]");
+    }
+    this.#checkStorable(session.data);
     await this.#call("create", () => this.#exec.run(this.#sql.insert(key, session)));
   }
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
     if (!isStoreKey(key)) return "missing";
+    this.#checkStorable(patch.set);
     for (let attempt = 1; ; attempt++) {
       const n = await this.#call("patch", () => this.#exec.run(this.#sql.patch(key, patch, now)));
       if (n > 0) return "ok";
@@ -182,6 +185,16 @@ export class SqlStore implements SessionStore {
       throw new StoreUnavailableError(
         `${this.kind} session store: ${op} failed: ${(err as Error)?.message ?? String(err)}`,
         { cause: err },
+      );
+    }
+  }
+
+  /** Refuses, before any SQL, data the database would reject or mangle (nothing is written). */
+  #checkStorable(fields: Readonly<Record<string, string>>): void {
+    const key = findUnstorable(fields, this.dialect.rejectsNul);
+    if (key !== null) {
+      throw new SessionDataError(
+        `session key ${JSON.stringify(key)}: the ${this.kind} store cannot hold unpaired UTF-16 surrogates${this.dialect.rejectsNul ? " or U+0000" : ""}`,
       );
     }
   }

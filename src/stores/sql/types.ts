@@ -100,4 +100,6 @@ export interface SqlDialect {
   migrationLock(names: SqlNames): { acquire: SqlQuery[]; commit: SqlQuery[]; rollback: SqlQuery[] };
   /** Whether DDL runs inside a transaction (not on MySQL, where DDL commits implicitly). */
   readonly transactionalDdl: boolean;
+  /** Whether the JSON type refuses U+0000 in keys and strings (PostgreSQL's jsonb does). */
+  readonly rejectsNul: boolean;
 }

@@ -9,6 +9,7 @@ import type { SqlDialect } from "../types.js";
 
 export const mysqlDialect: SqlDialect = {
   name: "mysql",
+  rejectsNul: false,
   transactionalDdl: false,
   names: (table) => buildNames(table, false, "`"),
   statements: (names) =>

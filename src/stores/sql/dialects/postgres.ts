@@ -10,6 +10,7 @@ import type { SqlDialect } from "../types.js";
 
 export const postgresDialect: SqlDialect = {
   name: "postgres",
+  rejectsNul: true,
   transactionalDdl: true,
   names: (table) => buildNames(table, true, '"'),
   statements: (names) =>

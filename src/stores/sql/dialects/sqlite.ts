@@ -8,6 +8,7 @@ import type { SqlDialect } from "../types.js";
 
 export const sqliteDialect: SqlDialect = {
   name: "sqlite",
+  rejectsNul: false,
   transactionalDdl: true,
   names: (table) => buildNames(table, false, '"'),
   statements: (names) =>
