@@ -5,6 +5,7 @@
  */
 
 export { session } from "../../src/adapters/express/index.js";
+export { type SessionVariables, session as honoSession } from "../../src/adapters/web/index.js";
 export {
   type Auth,
   AuthBusyError,

@@ -15,7 +15,7 @@ type Listen = (ctx: DemoContext, port: number) => Promise<Server>;
 const WIRINGS: Record<Framework, () => Promise<Listen>> = {
   express: async () => (await import("./wiring/express.js")).listenExpress,
   fastify: async () => notYet("fastify"),
-  hono: async () => notYet("hono"),
+  hono: async () => (await import("./wiring/hono.js")).listenHono,
 };
 
 function notYet(framework: string): never {
