@@ -8,7 +8,6 @@
  * const r = await auth.login(session, { username, password, ip });
  * const guard = await auth.requireRole(session, "admin"); // { ok: true, user } | { ok: false, status, reason }
  */
-export type { Auth, AuthOptions, LoginInput } from "./auth.js";
 export { createAuth } from "./auth.js";
 export {
   CSRF_FIELD,
@@ -34,10 +33,13 @@ export {
 export type { LoginThrottle, LoginThrottleOptions, ThrottleDecision } from "./throttle.js";
 export { createLoginThrottle } from "./throttle.js";
 export type {
+  Auth,
   AuthEvent,
+  AuthOptions,
   CredentialFailure,
   DeviceEntry,
   GuardResult,
+  LoginInput,
   LoginResult,
   RecheckResult,
   User,

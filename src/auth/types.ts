@@ -3,6 +3,11 @@
  * it implements, and the result objects every call resolves to. Results are
  * plain discriminated unions so each framework maps them to HTTP its own way.
  */
+import type { SessionManager } from "../core/manager.js";
+import type { Session } from "../core/session.js";
+import type { Guards } from "./guards.js";
+import type { PasswordHasher, PasswordOptions } from "./password.js";
+import type { LoginThrottle } from "./throttle.js";
 
 /** A user as the app's directory returns it on every request. */
 export interface User {
@@ -103,3 +108,72 @@ export type AuthEvent =
   | { type: "reauth" | "password-change"; result: "ok" | "invalid" | "throttled"; userId: string }
   | { type: "logout"; userId: string | null; scope: "this" | "all" | "others" | "one" }
   | { type: "forbidden"; userId: string; need: readonly string[] };
+
+/** Options of {@link createAuth}. Only `sessions` and `users` are required. */
+export interface AuthOptions<U extends User = User> {
+  sessions: SessionManager;
+  users: UserDirectory<U>;
+  /**
+   * Failed-login throttling. `false` turns it off (tests only).
+   * @default createLoginThrottle({ store: sessions.store }) — shared by every server on that store
+   */
+  throttle?: LoginThrottle | false;
+  /** "Remember me": a persistent cookie and this absolute lifetime. @default { absoluteTimeout: "30d" } */
+  remember?: { absoluteTimeout?: number | string };
+  /** How recent a password check `requireRecentAuth` accepts (ms or `"10m"`). @default "10m" */
+  sudoMaxAge?: number | string;
+  /** Role → permissions, for `requirePermission`. @example { admin: ["users:write", "sessions:revoke"] } */
+  permissions?: Readonly<Record<string, readonly string[]>>;
+  /** Argon2id parameters and limits, or a hasher of your own. @default OWASP argon2id (m=19456, t=2, p=1) */
+  password?: PasswordOptions | PasswordHasher;
+  /**
+   * Session data keys carried over into the signed-in session at login
+   * (e.g. a cart). Everything else written before login is dropped (SM-06).
+   * @default []
+   */
+  keepOnLogin?: readonly string[];
+  /** Audit hook: one event per login attempt, logout and refused authorization. Never sees a password. */
+  onEvent?: (event: AuthEvent) => void;
+}
+
+/** Input of {@link Auth.login}. Fields are `unknown` because they come straight from a request body. */
+export interface LoginInput {
+  username: unknown;
+  password: unknown;
+  /** A persistent cookie and the longer "remember me" lifetime. @default false */
+  remember?: boolean;
+  /** The client address, for per-address throttling and the audit event. */
+  ip?: string | null;
+}
+
+export interface Auth<U extends User = User> extends Guards<U> {
+  /**
+   * Checks the credentials; on success signs the user into a new session
+   * token (the old one dies at commit: session fixation) with a fresh CSRF
+   * secret. Unknown user and wrong password give the same frozen result
+   * object after the same work (a dummy hash is verified for unknown users).
+   * @example
+   * const r = await auth.login(session, { username: body.username, password: body.password, remember: body.remember === "on", ip: req.ip });
+   * if (!r.ok) return r.reason === "throttled" ? tooMany(r.retryAfterSeconds) : unauthorized();
+   */
+  login(session: Session, input: LoginInput): Promise<LoginResult<U>>;
+  /** Ends this session: record removed and cookie cleared at commit. */
+  logout(session: Session): Promise<void>;
+  /** Ends every session of the signed-in user, this one included. Resolves to the number ended. */
+  logoutEverywhere(session: Session): Promise<number>;
+  /** Ends every session of the signed-in user but this one. */
+  revokeOthers(session: Session): Promise<number>;
+  /** Ends one of the signed-in user's sessions by public handle; false when it is not theirs (answer 404). */
+  revokeSession(session: Session, handle: unknown): Promise<boolean>;
+  /** Asks for the password again ("sudo mode"): on success, a new token and a fresh auth time. */
+  reauthenticate(session: Session, password: unknown): Promise<RecheckResult<U>>;
+  /** Checks `current`, stores `next`, ends every other session and rotates this one. */
+  changePassword(
+    session: Session,
+    input: { current: unknown; next: unknown },
+  ): Promise<RecheckResult<U>>;
+  /** The signed-in user's sessions, most recently active first, with readable device names. */
+  devices(session: Session): Promise<DeviceEntry[]>;
+  /** The hasher in use: hash new users' passwords with it. */
+  readonly hasher: PasswordHasher;
+}
