@@ -50,6 +50,19 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
       throw new ConfigurationError(`redis store: ${name} must be a positive number of ms`);
     }
   }
+  const acks = options.replicaAcks ?? 0;
+  if (!(Number.isInteger(acks) && acks >= 0)) {
+    throw new ConfigurationError("redis store: replicaAcks must be a whole number of replicas");
+  }
+  if (
+    acks > 0 &&
+    options.client !== undefined &&
+    describeClient(options.client) === "ioredis cluster"
+  ) {
+    throw new ConfigurationError(
+      "redis store: replicaAcks needs WAIT on the node that took each write, which an ioredis Cluster cannot route; use node-redis createCluster()",
+    );
+  }
   if (options.client !== undefined) {
     return new RedisStore(
       senderFor(options.client, false),

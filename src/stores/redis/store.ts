@@ -43,6 +43,20 @@ export interface RedisStoreSettings {
    * @default 2000
    */
   commandTimeout?: number;
+  /**
+   * After every write, `WAIT` until this many replicas acknowledged it, and
+   * reject with StoreUnavailableError when fewer did within
+   * `replicaAckTimeout`. Narrows (it cannot close: redis.io "WAIT") the
+   * window in which a failover loses an acknowledged write — a logout above
+   * all (REL-04). Costs one more round trip per write. Needs every write on
+   * one connection per node: node-redis client, cluster or sentinel (its
+   * default masterPoolSize 1), or an ioredis client — not an ioredis Cluster,
+   * which cannot route a keyless WAIT to the node that took the write.
+   * @default 0 (no waiting)
+   */
+  replicaAcks?: number;
+  /** How long `WAIT` may block, ms; keep it below `commandTimeout`. @default 500 */
+  replicaAckTimeout?: number;
 }
 
 export class RedisStore implements SessionStore {
@@ -52,6 +66,8 @@ export class RedisStore implements SessionStore {
   readonly #prefix: string;
   readonly #timeout: number;
   readonly #label: string;
+  readonly #acks: number;
+  readonly #ackTimeout: number;
 
   /** Prefer `createRedisStore()`, which builds the sender from a client or a URL. */
   constructor(sender: RedisCommandSender, settings: RedisStoreSettings = {}, label = "redis") {
@@ -59,6 +75,8 @@ export class RedisStore implements SessionStore {
     this.#prefix = settings.keyPrefix ?? "cr:";
     this.#timeout = settings.commandTimeout ?? 2000;
     this.#label = label;
+    this.#acks = settings.replicaAcks ?? 0;
+    this.#ackTimeout = settings.replicaAckTimeout ?? 500;
   }
 
   async get(key: string, now: number): Promise<StoredSession | null> {
@@ -75,12 +93,12 @@ export class RedisStore implements SessionStore {
         key,
         String(session.createdAt),
       ]);
+      await this.#replicated(u);
     }
     const expireAt = Math.min(session.idleExpiresAt, session.absoluteExpiresAt);
-    await this.#run(CREATE, sessionKey(this.#prefix, key), [
-      String(expireAt),
-      ...encodeSession(session),
-    ]);
+    const k = sessionKey(this.#prefix, key);
+    await this.#run(CREATE, k, [String(expireAt), ...encodeSession(session)]);
+    await this.#replicated(k);
   }
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
@@ -94,8 +112,11 @@ export class RedisStore implements SessionStore {
     ];
     for (const k of set) args.push(DATA + k, patch.set[k]!);
     for (const k of patch.unset) args.push(DATA + k);
-    const result = await this.#run(PATCH, sessionKey(this.#prefix, key), args);
-    return result === 1 ? "ok" : result === 2 ? "too_large" : "missing";
+    const k = sessionKey(this.#prefix, key);
+    const result = await this.#run(PATCH, k, args);
+    if (result !== 1) return result === 2 ? "too_large" : "missing";
+    await this.#replicated(k);
+    return "ok";
   }
 
   async touch(
@@ -105,14 +126,16 @@ export class RedisStore implements SessionStore {
     now: number,
   ): Promise<boolean> {
     const k = sessionKey(this.#prefix, key);
-    return (
-      (await this.#run(TOUCH, k, [String(now), String(lastSeenAt), String(idleExpiresAt)])) === 1
-    );
+    const touched =
+      (await this.#run(TOUCH, k, [String(now), String(lastSeenAt), String(idleExpiresAt)])) === 1;
+    if (touched) await this.#replicated(k);
+    return touched;
   }
 
   async destroy(key: string): Promise<void> {
     const k = sessionKey(this.#prefix, key);
     await this.#send(k, ["DEL", k]);
+    await this.#replicated(k);
   }
 
   async listByUser(userId: string, now: number): Promise<SessionSummary[]> {
@@ -150,9 +173,11 @@ export class RedisStore implements SessionStore {
     const members = reply.map(String).filter((m) => m !== exceptKey);
     if (members.length === 0) return 0;
     const removed = await Promise.all(
-      members.map((m) => {
+      members.map(async (m) => {
         const k = sessionKey(this.#prefix, m);
-        return this.#send(k, ["DEL", k]);
+        const n = await this.#send(k, ["DEL", k]);
+        await this.#replicated(k);
+        return n;
       }),
     );
     await this.#send(u, ["ZREM", u, ...members]);
@@ -166,6 +191,19 @@ export class RedisStore implements SessionStore {
 
   async close(): Promise<void> {
     await this.#redis.close();
+  }
+
+  /** With `replicaAcks`: WAIT on the node (and connection) that took the write to `key`. */
+  async #replicated(key: string): Promise<void> {
+    if (this.#acks === 0) return;
+    const acked = Number(
+      await this.#send(key, ["WAIT", String(this.#acks), String(this.#ackTimeout)]),
+    );
+    if (acked < this.#acks) {
+      throw new StoreUnavailableError(
+        `${this.#label}: write acknowledged by ${acked} of ${this.#acks} replicas within ${this.#ackTimeout} ms`,
+      );
+    }
   }
 
   /** EVALSHA, falling back to EVAL when the node does not have the script cached. */

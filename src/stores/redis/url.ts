@@ -6,7 +6,8 @@
  * - `redis+cluster://[user:pass@]h1:p1,h2:p2` (seed nodes; the rest are discovered)
  * - `redis+sentinel://[user:pass@]h1:p1,h2:p2/mastername[/db]` (credentials are the master's)
  *
- * Query parameters: `keyPrefix`, `connectTimeout`, `commandTimeout` (ms).
+ * Query parameters: `keyPrefix`, `connectTimeout` and `commandTimeout` (ms),
+ * `replicaAcks` (replicas that must acknowledge each write).
  * @example await createStore("redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/cloakroom?keyPrefix=app:")
  */
 import { BadStoreUrlError } from "../../core/errors.js";
@@ -96,7 +97,7 @@ function decode(text: string, bad: (why: string) => Error): string {
   }
 }
 
-function msParam(query: URLSearchParams, name: string): number | undefined {
+function intParam(query: URLSearchParams, name: string): number | undefined {
   const v = query.get(name);
   if (v === null) return undefined;
   if (!/^\d+$/.test(v)) throw new BadStoreUrlError(`Redis store URL: ${name}=${v} is not ms`);
@@ -109,9 +110,11 @@ export async function fromUrl(url: string, options: StoreUrlOptions): Promise<Se
   const fromQuery: RedisStoreOptions = {};
   const prefix = parsed.query.get("keyPrefix");
   if (prefix !== null) fromQuery.keyPrefix = prefix;
-  const connectTimeout = msParam(parsed.query, "connectTimeout");
+  const connectTimeout = intParam(parsed.query, "connectTimeout");
   if (connectTimeout !== undefined) fromQuery.connectTimeout = connectTimeout;
-  const commandTimeout = msParam(parsed.query, "commandTimeout");
+  const commandTimeout = intParam(parsed.query, "commandTimeout");
   if (commandTimeout !== undefined) fromQuery.commandTimeout = commandTimeout;
+  const replicaAcks = intParam(parsed.query, "replicaAcks");
+  if (replicaAcks !== undefined) fromQuery.replicaAcks = replicaAcks;
   return createRedisStore({ ...(options as RedisStoreOptions), ...fromQuery, url });
 }
