@@ -116,6 +116,8 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       const { username, password } = input;
       const ip = input.ip ?? null;
       if (typeof username !== "string" || username.length === 0 || username.length > MAX_USERNAME) {
+        // Not a username at all (an array, an object, 1 MB): refused unhashed, but still audited.
+        ctx.audit({ type: "login", result: "invalid", username: "", userId: null, ip });
         return INVALID;
       }
       const r = await checkPassword(username, password, ip);

@@ -57,7 +57,10 @@ export interface PasswordHasher {
   readonly maxLength: number;
   /** A PHC string of the password; throws {@link PasswordRejectedError} when the policy refuses it. */
   hash(password: unknown): Promise<string>;
-  /** Checks a password against a stored hash. Never throws for bad input: a malformed hash or password is `ok: false`. */
+  /**
+   * Checks a password against a stored hash. Never throws for bad input: a
+   * malformed hash or password is `ok: false` (a malformed hash after the cost of a real check).
+   */
   verify(storedHash: string, password: unknown): Promise<VerifyResult>;
   /**
    * Costs what `verify` costs and always fails: use it for unknown users so
@@ -142,7 +145,9 @@ export function createPasswordHasher(options: PasswordOptions = {}): PasswordHas
       return gate.run(() => a.hash((pw as string).normalize("NFC"), hashOptions));
     },
     async verify(storedHash, pw) {
-      if (!usable(pw) || typeof storedHash !== "string" || !PHC.test(storedHash)) return FAIL;
+      if (!usable(pw)) return FAIL;
+      // An account without a readable hash (disabled, SSO-only) must cost what a real check costs (AUTH-01/02).
+      if (typeof storedHash !== "string" || !PHC.test(storedHash)) return hasher.verifyDummy(pw);
       const a = await loadArgon2();
       let ok: boolean;
       try {
