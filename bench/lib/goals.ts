@@ -1,0 +1,104 @@
+/**
+ * The issue's goals, each checked against this run: PASS, MISS, or N/A when
+ * a scenario it needs did not run. Throughput goals are ratios measured in
+ * the same run, so they survive a slower machine better than absolute req/s.
+ */
+import type { BenchFile, Goal, Result } from "./results.js";
+
+const fmt = (x: number | null | undefined, digits = 2) => (x == null ? "n/a" : x.toFixed(digits));
+
+export function goals(file: BenchFile): Goal[] {
+  const get = (scenario: string, route: "read" | "write" = "read"): Result | undefined =>
+    file.results.find((r) => r.scenario === scenario && r.route === route && r.available);
+  const out: Goal[] = [];
+
+  const ratio = (ours: string, theirs: string, target: number, why: string) => {
+    const a = get(ours);
+    const b = get(theirs);
+    const x = a?.rps && b?.rps ? a.rps / b.rps : null;
+    out.push({
+      goal: `${ours} read ≥ ${target}× ${theirs}`,
+      target: `≥ ${target}×`,
+      measured: x === null ? "n/a" : `${fmt(x)}× (${a!.rps} vs ${b!.rps} req/s)`,
+      status: x === null ? "N/A" : x >= target ? "PASS" : "MISS",
+      ...(x === null
+        ? { note: `${!a ? ours : theirs} did not run` }
+        : x < target
+          ? { note: why }
+          : {}),
+    });
+  };
+  ratio(
+    "cloakroom-express+redis",
+    "express-raw-redis",
+    0.95,
+    "slower than the raw cookie+GET floor by more than 5%",
+  );
+  ratio(
+    "cloakroom-express+redis",
+    "express-session+connect-redis",
+    1.5,
+    "less than 1.5× express-session",
+  );
+  ratio(
+    "cloakroom-fastify+redis",
+    "fastify-session+connect-redis",
+    1.2,
+    "less than 1.2× @fastify/session",
+  );
+  ratio(
+    "cloakroom-express+postgres",
+    "express-session+connect-pg-simple",
+    2.5,
+    "less than 2.5× connect-pg-simple",
+  );
+
+  for (const name of [
+    "cloakroom-express+redis",
+    "cloakroom-fastify+redis",
+    "cloakroom-hono+redis",
+  ]) {
+    const r = get(name);
+    const d = r?.cpu_us_over_hello ?? null;
+    out.push({
+      goal: `${name}: Node CPU the session layer adds on a Redis read`,
+      target: "≤ 20 µs/req over the framework's hello",
+      measured: d === null ? "n/a" : `${fmt(d, 1)} µs/req (${fmt(r!.cpu_us_per_req, 1)} vs hello)`,
+      status: d === null ? "N/A" : d <= 20 ? "PASS" : "MISS",
+    });
+  }
+
+  const ours = file.results.filter((r) => r.ours && r.available);
+  const reads = ours.filter((r) => r.route === "read");
+  const writers = reads.filter((r) => (r.store_writes_per_req ?? 0) > 0);
+  out.push({
+    goal: "read-only traffic: 0 store writes per request (every Cloakroom scenario)",
+    target: "0",
+    measured:
+      reads.length === 0
+        ? "n/a"
+        : reads.map((r) => `${r.scenario} ${fmt(r.store_writes_per_req, 3)}`).join("; "),
+    status: reads.length === 0 ? "N/A" : writers.length === 0 ? "PASS" : "MISS",
+  });
+
+  const a = get("cloakroom-express+redis");
+  const b = get("express-session+connect-redis");
+  const bytesOk = a?.bytes_per_session != null && b?.bytes_per_session != null;
+  out.push({
+    goal: "bytes per Redis session ≤ half of connect-redis's",
+    target: `≤ ${bytesOk ? b!.bytes_per_session! / 2 : "half"} B`,
+    measured: bytesOk ? `${a!.bytes_per_session} B vs ${b!.bytes_per_session} B` : "n/a",
+    status: !bytesOk ? "N/A" : a!.bytes_per_session! <= b!.bytes_per_session! / 2 ? "PASS" : "MISS",
+  });
+
+  const kept = reads.filter((r) => r.keys_kept_of_50 !== null);
+  const lost = kept.filter((r) => r.keys_kept_of_50 !== 50);
+  out.push({
+    goal: "keys kept of 50 concurrent writes: 50 for every Cloakroom scenario",
+    target: "50",
+    measured:
+      kept.length === 0 ? "n/a" : kept.map((r) => `${r.scenario} ${r.keys_kept_of_50}`).join("; "),
+    status: kept.length === 0 ? "N/A" : lost.length === 0 ? "PASS" : "MISS",
+  });
+  return out;
+}

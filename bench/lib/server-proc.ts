@@ -1,0 +1,137 @@
+/**
+ * Starts one scenario's server as its own Node process pinned to a core
+ * (`taskset`), waits for its READY line, and talks to its control plane.
+ * Runs `node --import tsx` directly (not the tsx CLI, which forks a second
+ * process) so the pid we read CPU from is the one serving requests.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { request } from "node:http";
+import { fileURLToPath } from "node:url";
+
+export interface ServerHandle {
+  scenario: string;
+  port: number;
+  controlPort: number;
+  pid: number;
+  /** The cookie header of the session `POST /login` created. */
+  cookie: string;
+  stop(): Promise<void>;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One HTTP request on a fresh connection, for setup and probes (never for load). */
+export function http(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, method, path, headers, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${path}: no answer in 10 s`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The `name=value` pairs of a response's Set-Cookie headers, as a Cookie header. */
+export function cookieHeader(res: HttpResult): string {
+  const set = res.headers["set-cookie"] ?? [];
+  return (Array.isArray(set) ? set : [set]).map((c) => c.split(";")[0]).join("; ");
+}
+
+export async function cpuMicros(handle: ServerHandle): Promise<number> {
+  const r = await http(handle.controlPort, "GET", "/__cpu");
+  const u = JSON.parse(r.body) as { user: number; system: number };
+  return u.user + u.system;
+}
+
+export async function sqlCounters(
+  handle: ServerHandle,
+): Promise<{ statements: number; writes: number }> {
+  return JSON.parse((await http(handle.controlPort, "GET", "/__stats")).body);
+}
+
+export async function startServer(
+  scenario: string,
+  port: number,
+  core: number,
+  env: Record<string, string>,
+): Promise<ServerHandle> {
+  const file = fileURLToPath(new URL(`../servers/${scenario}.ts`, import.meta.url));
+  const proc: ChildProcess = spawn(
+    "taskset",
+    ["-c", String(core), process.execPath, "--import", "tsx", file],
+    {
+      env: {
+        ...process.env,
+        ...env,
+        BENCH_PORT: String(port),
+        BENCH_CONTROL_PORT: String(port + 1000),
+        NODE_ENV: "production",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stderr = "";
+  proc.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const pid = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${scenario}: not ready in 30 s\n${stderr}`)),
+      30_000,
+    );
+    let out = "";
+    proc.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /READY \S+ (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${scenario}: exited with ${code} before READY\n${stderr.trim()}`));
+    });
+  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null) return resolve();
+      const kill = setTimeout(() => proc.kill("SIGKILL"), 3000);
+      proc.once("exit", () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      proc.kill("SIGTERM");
+    });
+  try {
+    const login = await http(port, "POST", "/login");
+    const cookie = cookieHeader(login);
+    if (login.status !== 200 || cookie === "") {
+      throw new Error(
+        `${scenario}: POST /login gave ${login.status} and no cookie: ${login.body.slice(0, 200)}`,
+      );
+    }
+    const read = await http(port, "GET", "/read", { cookie });
+    if (!read.body.includes("user-42"))
+      throw new Error(`${scenario}: GET /read does not see the session: ${read.body}`);
+    return { scenario, port, controlPort: port + 1000, pid, cookie, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench [-- --quick] [-- --only=a,b] [-- --rounds=N --seconds=N --no-scale]`
+ *
+ * Runs every scenario's server on core 0 and the load on core 1, rounds
+ * alternating the scenarios (A B A B …), then the lost-update test and the
+ * scale runs, and writes bench/results/latest.{json,md,svg}. Loopback only;
+ * every run is bounded in time. See docs/benchmarks.md.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import pg from "pg";
+import { type Backends, bytesPerSession, prepare } from "./lib/backends.js";
+import { goals } from "./lib/goals.js";
+import { pickLoadTool } from "./lib/load.js";
+import { keysKept } from "./lib/lost-updates.js";
+import { machine } from "./lib/machine.js";
+import { type MeasureContext, measure } from "./lib/measure.js";
+import { hasRedisServer, type PrivateRedis, startPrivateRedis } from "./lib/private-redis.js";
+import { renderMarkdown } from "./lib/report-md.js";
+import { renderSvg } from "./lib/report-svg.js";
+import type { BenchFile, Route, ScaleResult, ScenarioFacts } from "./lib/results.js";
+import { summarize } from "./lib/results.js";
+import { runScale } from "./lib/scale.js";
+import { inQuick, missingPieces, SCENARIOS } from "./lib/scenarios.js";
+import { type ServerHandle, startServer } from "./lib/server-proc.js";
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+
+const quick = flag("quick");
+const rounds = Number(option("rounds") ?? (quick ? 1 : 3));
+const seconds = Number(option("seconds") ?? (quick ? 3 : 8));
+const warmup = quick ? 1 : 2;
+const only = option("only")?.split(",");
+const outDir = option("out") ?? "bench/results";
+const SERVER_CORE = 0;
+const LOAD_CORE = 1;
+const PRIVATE_REDIS_PORT = Number(process.env.BENCH_REDIS_PORT ?? 6600);
+const PG_ADMIN = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+const t0 = Date.now();
+const log = (msg: string) =>
+  console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
+
+async function reachable(url: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+const selected = SCENARIOS.filter((s) => (only ? only.includes(s.name) : !quick || inQuick(s)));
+const tool = pickLoadTool();
+log(
+  `${quick ? "quick" : "full"} run: ${selected.length} scenarios, ${rounds} round(s) of ${seconds} s, load by ${tool}`,
+);
+
+let privateRedis: PrivateRedis | null = null;
+if (hasRedisServer()) {
+  privateRedis = await startPrivateRedis(PRIVATE_REDIS_PORT, LOAD_CORE);
+  log(`private redis-server on 127.0.0.1:${PRIVATE_REDIS_PORT}`);
+} else log("redis-server not installed: Redis scenarios not available (npm run services)");
+const pgOk = await reachable(PG_ADMIN);
+if (!pgOk) log(`PostgreSQL not reachable at ${PG_ADMIN}: PostgreSQL scenarios not available`);
+const backends: Backends = {
+  redis: privateRedis ? { url: privateRedis.url, client: privateRedis.client } : null,
+  pgAdmin: pgOk ? PG_ADMIN : null,
+};
+
+const facts: ScenarioFacts[] = [];
+const servers = new Map<string, ServerHandle>();
+const empty = (): Record<Route, []> => ({ read: [], write: [] });
+
+try {
+  for (const [i, s] of selected.entries()) {
+    const f: ScenarioFacts = {
+      scenario: s,
+      available: false,
+      bytes: null,
+      keysKept: null,
+      runs: empty(),
+    };
+    facts.push(f);
+    const missing =
+      missingPieces(s) ??
+      (s.backend === "redis" && !backends.redis ? "not available: no redis-server" : null) ??
+      ((s.backend === "postgres" || s.backend === "tiered") && !backends.pgAdmin
+        ? "not available: no PostgreSQL"
+        : null);
+    if (missing) {
+      f.note = missing;
+      log(`${s.name}: ${missing}`);
+      continue;
+    }
+    try {
+      const env = await prepare(backends, s, i);
+      const h = await startServer(s.name, 3100 + i, SERVER_CORE, env);
+      servers.set(s.name, h);
+      const bytes = await bytesPerSession(backends, s, env);
+      f.bytes = bytes.bytes;
+      f.available = true;
+      log(
+        `${s.name}: up (pid ${h.pid}); bytes per session ${bytes.bytes ?? "n/a"} (${bytes.detail})`,
+      );
+    } catch (err) {
+      f.note = `not available: ${(err as Error).message.split("\n").slice(0, 3).join(" ")}`;
+      log(`${s.name}: ${f.note}`);
+    }
+  }
+
+  const ctx: MeasureContext = {
+    tool,
+    redis: backends.redis?.client ?? null,
+    connections: 32,
+    loadCore: LOAD_CORE,
+  };
+  const live = facts.filter((f) => f.available);
+  log(`warm-up: ${warmup} s per scenario and route`);
+  for (const f of live) {
+    for (const route of ["read", "write"] as const) {
+      await measure(ctx, f.scenario, servers.get(f.scenario.name)!, route, warmup);
+    }
+  }
+  for (let r = 1; r <= rounds; r++) {
+    for (const route of ["read", "write"] as const) {
+      // Alternate: every scenario once per round, so drift in the machine spreads over all of them.
+      for (const f of live) {
+        const run = await measure(ctx, f.scenario, servers.get(f.scenario.name)!, route, seconds);
+        f.runs[route].push(run);
+        log(
+          `round ${r}/${rounds} ${route.padEnd(5)} ${f.scenario.name.padEnd(36)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50_ms.toFixed(2)} ms  p99 ${run.p99_ms.toFixed(2)} ms  cpu ${run.cpu_us_per_req.toFixed(1)} µs/req  store ${run.store_reads_per_req?.toFixed(2) ?? "?"}r+${run.store_writes_per_req?.toFixed(2) ?? "?"}w/req${run.errors ? `  ERRORS ${run.errors}` : ""}`,
+        );
+      }
+    }
+  }
+  for (const f of live) {
+    try {
+      f.keysKept = await keysKept(
+        servers.get(f.scenario.name)!.port,
+        f.scenario.backend !== "none",
+      );
+      log(`lost updates: ${f.scenario.name} kept ${f.keysKept ?? "n/a"} of 50`);
+    } catch (err) {
+      log(`lost updates: ${f.scenario.name} failed: ${(err as Error).message}`);
+    }
+  }
+} finally {
+  await Promise.all([...servers.values()].map((h) => h.stop()));
+}
+
+let scale: ScaleResult[] = [];
+if (!flag("no-scale")) {
+  scale = await runScale({
+    redis: backends.redis?.client ?? null,
+    pgAdmin: backends.pgAdmin,
+    sizes: quick ? [1_000, 100_000] : [1_000, 100_000, 1_000_000],
+    samples: quick ? 2_000 : 10_000,
+    log,
+  });
+}
+await privateRedis?.stop();
+
+const results = summarize(facts);
+const file: BenchFile = {
+  machine: machine({
+    mode: quick ? "quick" : "full",
+    rounds,
+    seconds_per_run: seconds,
+    connections: 32,
+    load_tool: tool,
+    server_core: SERVER_CORE,
+    load_core: LOAD_CORE,
+    store_commands:
+      "Redis: INFO commandstats deltas on a private redis-server (script and MULTI wrappers not counted, the commands they run are); SQL: statements counted in the server process (pg Client.query, better-sqlite3 Statement run/get/all/iterate)",
+    duration_s: Math.round((Date.now() - t0) / 1000),
+  }),
+  results,
+  scale,
+  goals: [],
+};
+file.goals = goals(file);
+mkdirSync(outDir, { recursive: true });
+writeFileSync(`${outDir}/latest.json`, `${JSON.stringify(file, null, 2)}\n`);
+writeFileSync(`${outDir}/latest.md`, renderMarkdown(file));
+writeFileSync(`${outDir}/latest.svg`, renderSvg(file));
+log(`wrote ${outDir}/latest.{json,md,svg}`);
+for (const g of file.goals)
+  log(`goal ${g.status.padEnd(4)} ${g.goal}: ${g.measured} (target ${g.target})`);

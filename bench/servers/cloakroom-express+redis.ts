@@ -1,0 +1,4 @@
+/** `cloakroom-express+redis`: cloakroom/express on the redis store. */
+import { serveExpress } from "./cloakroom-express.js";
+
+await serveExpress("redis", "cloakroom-express+redis");

@@ -1,0 +1,47 @@
+/**
+ * What every Cloakroom scenario shares: the store, opened from a URL through
+ * the public `createStore` (as a user would), and the session options. Each
+ * scenario file then mounts its framework's adapter with the same routes as
+ * the incumbents. The store's statements are counted before it opens.
+ */
+import {
+  createSessions,
+  createStore,
+  type SessionManager,
+  type SessionStore,
+} from "../../src/index.js";
+import { countPgStatements, countSqliteStatements, env, IDLE_MS } from "./common.js";
+
+export type Backend = "redis" | "postgres" | "sqlite" | "tiered-near";
+
+/** The store URL of a backend, with the places the harness prepared. */
+export function storeUrl(backend: Backend): string {
+  switch (backend) {
+    case "redis":
+      return env.redisUrl;
+    case "postgres":
+      return env.pgUrl;
+    case "sqlite":
+      return `sqlite:${env.sqliteFile}`;
+    case "tiered-near":
+      return `tiered:?durable=${encodeURIComponent(env.pgUrl)}&cache=${encodeURIComponent("memory:")}`;
+  }
+}
+
+export async function openSessions(
+  backend: Backend,
+): Promise<{ store: SessionStore; sessions: SessionManager }> {
+  if (backend === "postgres" || backend === "tiered-near") await countPgStatements();
+  if (backend === "sqlite") await countSqliteStatements();
+  const store = await createStore(storeUrl(backend));
+  await store.migrate?.();
+  // Defaults otherwise (30 min idle, touch at most every 3 min), so a read-only run writes nothing.
+  const sessions = createSessions({ store, secrets: [env.secret], idleTimeout: IDLE_MS });
+  return { store, sessions };
+}
+
+export function backendOf(arg: string | undefined): Backend {
+  if (arg === "redis" || arg === "postgres" || arg === "sqlite" || arg === "tiered-near")
+    return arg;
+  throw new Error(`unknown backend ${arg}`);
+}
