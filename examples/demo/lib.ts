@@ -1,11 +1,11 @@
 /**
  * The one place the demo imports Cloakroom from. A real app writes
  * `from "cloakroom"`; the demo runs from the source tree (no build step for
- * `npm start`), so it imports the same modules by path.
+ * `npm start`), so it imports the same modules by path. The adapters
+ * (`cloakroom/express`, `/fastify`, `/web`) are imported by their wiring
+ * only, so running on one framework never loads the others.
  */
 
-export { session } from "../../src/adapters/express/index.js";
-export { type SessionVariables, session as honoSession } from "../../src/adapters/web/index.js";
 export {
   type Auth,
   AuthBusyError,

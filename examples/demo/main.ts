@@ -7,22 +7,15 @@ import type { AddressInfo } from "node:net";
 import type { DemoContext } from "./app/context.js";
 import { closeDemo, createDemo } from "./app/create.js";
 import { type Framework, loadConfig } from "./config.js";
-import { ConfigurationError } from "./lib.js";
 
 type Listen = (ctx: DemoContext, port: number) => Promise<Server>;
 
 /** Each wiring is imported only when chosen, so the other frameworks need not be installed. */
 const WIRINGS: Record<Framework, () => Promise<Listen>> = {
   express: async () => (await import("./wiring/express.js")).listenExpress,
-  fastify: async () => notYet("fastify"),
+  fastify: async () => (await import("./wiring/fastify.js")).listenFastify,
   hono: async () => (await import("./wiring/hono.js")).listenHono,
 };
-
-function notYet(framework: string): never {
-  throw new ConfigurationError(
-    `DEMO_FRAMEWORK=${framework}: this adapter is not wired into the demo yet; use express`,
-  );
-}
 
 async function main(): Promise<void> {
   const config = loadConfig();

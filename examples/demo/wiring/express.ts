@@ -1,10 +1,11 @@
 /** The demo on Express 5 through `cloakroom/express`. */
 import type { Server } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
+// In an app: import { session } from "cloakroom/express";
+import { session } from "../../../src/adapters/express/index.js";
 import type { DemoContext } from "../app/context.js";
 import type { DemoResponse } from "../app/http.js";
 import { failure, notFound, ROUTES } from "../app/routes.js";
-import { session } from "../lib.js";
 import { firstValues, flatHeaders, mediaType, serve } from "./neutral.js";
 
 /** Body limits: above the session's 64 KiB so that an oversized value reaches it and gets its 413. */

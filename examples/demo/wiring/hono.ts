@@ -4,10 +4,11 @@ import type { AddressInfo } from "node:net";
 import { serve as listen } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+// In an app: import { session, type SessionVariables } from "cloakroom/web";
+import { session as honoSession, type SessionVariables } from "../../../src/adapters/web/index.js";
 import type { DemoContext } from "../app/context.js";
 import type { DemoResponse } from "../app/http.js";
 import { failure, notFound, ROUTES } from "../app/routes.js";
-import { honoSession, type SessionVariables } from "../lib.js";
 import { firstValues, flatHeaders, mediaType, serve } from "./neutral.js";
 
 /** Above the session's 64 KiB, so an oversized value reaches the session and gets its 413. */
