@@ -222,3 +222,18 @@ describe("logout, everywhere, others, one", () => {
     ).toBe(true);
   });
 });
+
+describe("sessions per user", () => {
+  it("a login past maxSessionsPerUser ends the least recently active sessions", async () => {
+    const app = memoryApp({ maxSessionsPerUser: 3 });
+    await app.users.add("alice", "correct horse");
+    const cookies: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      cookies.push((await signIn(app, "alice", "correct horse")).cookie);
+      app.clock.advance(60_000);
+    }
+    const alive = await Promise.all(cookies.map(async (c) => (await app.open(c)).userId !== null));
+    expect(alive).toEqual([false, false, true, true, true]);
+    expect(await app.auth.devices(await app.open(cookies[4]))).toHaveLength(3);
+  });
+});

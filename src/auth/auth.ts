@@ -48,6 +48,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
     rememberTimeout: parseDuration(options.remember?.absoluteTimeout ?? "30d", "remember"),
     sudoMaxAge: parseDuration(options.sudoMaxAge ?? "10m", "sudoMaxAge"),
     keepOnLogin: options.keepOnLogin ?? [],
+    maxSessionsPerUser: options.maxSessionsPerUser ?? 20,
     now,
     audit: (event) => {
       try {
@@ -57,6 +58,12 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       }
     },
   };
+  const cap = ctx.maxSessionsPerUser;
+  if (!(cap === Number.POSITIVE_INFINITY || (Number.isInteger(cap) && cap >= 1))) {
+    throw new ConfigurationError(
+      `maxSessionsPerUser: ${cap} must be a whole number ≥ 1 or Infinity`,
+    );
+  }
   const guards = createGuards(ctx);
 
   /** Verifies `password` for `username` with throttling; the shared core of login and re-checks. */
@@ -90,6 +97,16 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       }
     }
     return { ok: true, id: creds.id };
+  };
+
+  /** Makes room for one more session of `userId` under the cap, ending the least recently active. */
+  const enforceCap = async (session: Session, userId: string): Promise<void> => {
+    if (!Number.isFinite(ctx.maxSessionsPerUser)) return;
+    const live = (await sessions.listUserSessions(userId, session)).filter((d) => !d.current);
+    const excess = live.length - (ctx.maxSessionsPerUser - 1);
+    if (excess <= 0) return;
+    // listUserSessions sorts by most recent activity first: the tail goes.
+    for (const d of live.slice(-excess)) await sessions.revokeSession(userId, d.id);
   };
 
   const signedIn = async (session: Session): Promise<U | null> => guards.currentUser(session);
@@ -136,6 +153,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
         const v = session.get(k);
         if (v !== undefined) kept.push([k, v]);
       }
+      await enforceCap(session, user.id);
       const remember = input.remember === true;
       session.setUser(user.id, {
         keepData: false,

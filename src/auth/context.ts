@@ -28,6 +28,7 @@ export interface AuthContext<U extends User> {
   rememberTimeout: number;
   sudoMaxAge: number;
   keepOnLogin: readonly string[];
+  maxSessionsPerUser: number;
   now: () => number;
   audit: (event: AuthEvent) => void;
 }

@@ -132,6 +132,13 @@ export interface AuthOptions<U extends User = User> {
    * @default []
    */
   keepOnLogin?: readonly string[];
+  /**
+   * Most live sessions one user may hold (ASVS 5.0 7.1.2). A login past the
+   * cap ends the user's least recently active sessions to make room; the new
+   * login always succeeds. `Infinity` for no cap.
+   * @default 20
+   */
+  maxSessionsPerUser?: number;
   /** Audit hook: one event per login attempt, logout and refused authorization. Never sees a password. */
   onEvent?: (event: AuthEvent) => void;
 }
