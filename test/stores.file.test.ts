@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -27,6 +27,28 @@ function onOneDir(fsync: boolean) {
 }
 storeConformance("file", { open: onOneDir(true) });
 storeConformance("file (no fsync)", { open: onOneDir(false) });
+
+describe("file store: corrupt records (REL-48)", () => {
+  it("a truncated, null or foreign record is no session, and is removed", async () => {
+    const dir = await tempDir();
+    const store = new FileStore({ dir, fsync: false, sweepInterval: 0 });
+    for (const junk of [
+      '{"v":1,"data":{"a":"1"',
+      "null",
+      "42",
+      '{"v":2}',
+      '{"v":1,"data":{"a":1}}',
+    ]) {
+      const key = testKey();
+      await store.create(key, record());
+      const [file] = (await readdir(join(dir, "sessions"))).filter((n) => n.endsWith(".json"));
+      await writeFile(join(dir, "sessions", file!), junk);
+      expect(await store.get(key, Date.now())).toBeNull();
+      expect(await readdir(join(dir, "sessions"))).toEqual([]);
+    }
+    await store.close();
+  });
+});
 
 describe("file store from a URL", () => {
   it("opens file:<dir> and writes inside it", async () => {

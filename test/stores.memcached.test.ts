@@ -69,6 +69,21 @@ describeWithService("Memcached", unavailable, `memcached store at ${url}`, () =>
       }
     });
 
+    it("a corrupt value is no session, and is removed (REL-48)", async () => {
+      const store = await open();
+      stores.push(store);
+      const memjs = (await import("memjs")).default;
+      const raw = memjs.Client.create(new URL(url).host, { retries: 1 });
+      try {
+        const key = testKey();
+        await raw.set(`${prefix}s:${key}`, '{"v":1,"data":', { expires: 60 });
+        expect(await store.get(key, Date.now())).toBeNull();
+        expect((await raw.get(`${prefix}s:${key}`)).value).toBeNull();
+      } finally {
+        raw.close();
+      }
+    });
+
     it("a down server fails fast with StoreUnavailableError, and the process carries on", async () => {
       // Port 1 on loopback: nothing listens, the connection is refused at once.
       const store = await createStore("memcached://127.0.0.1:1?timeout=300");
