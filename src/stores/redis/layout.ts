@@ -13,9 +13,10 @@
  *   SHA-256 of the token in base64url; its first 22 characters are 132 bits of
  *   that hash, still one-way, and a collision needs ~2^66 live sessions. It
  *   brings the key string from the 56 B to the 32 B allocation class.
- * - `t`: the four times in one field, base 36, later ones as deltas
- *   (`created.lastSeen-created.idle-lastSeen.absolute-created`): 22 bytes
- *   instead of four 13-digit fields (measured: 168 → 136 B for a cart session).
+ * - `t`: the four times in one field, in base 64, later ones as deltas
+ *   (`created.lastSeen-created.idle-lastSeen.absolute-created`): 20 bytes
+ *   with the default timeouts, instead of four 13-digit fields. With it a cart
+ *   session's listpack fits the 48 B allocation class (measured: 168 → 120 B).
  * - `u` user id, `p` IP, `g` user agent: present only when not null.
  * - Data fields: `:` + key, so no data key can collide with a metadata field.
  * - A value longer than 64 bytes (`hash-max-listpack-value`) turns the whole
@@ -43,7 +44,34 @@ export function userKey(prefix: string, userId: string): string {
   return `${prefix}u:${userId}`;
 }
 
-/** `t` field text. Lua decodes it with tonumber(x, 36) (scripts.ts). */
+/**
+ * Digits of the base-64 numbers in `t`: neither `.` (the separator) nor `-`
+ * (the sign). scripts.ts decodes and encodes them the same way in Lua.
+ */
+export const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_~";
+
+function toDigits(n: number): string {
+  if (n < 0) return `-${toDigits(-n)}`;
+  let s = "";
+  do {
+    s = DIGITS[n % 64] + s;
+    n = Math.floor(n / 64);
+  } while (n > 0);
+  return s;
+}
+
+function fromDigits(text: string): number {
+  const neg = text.startsWith("-");
+  let n = 0;
+  for (const ch of neg ? text.slice(1) : text) {
+    const d = DIGITS.indexOf(ch);
+    if (d < 0) return Number.NaN;
+    n = n * 64 + d;
+  }
+  return text.length > (neg ? 1 : 0) ? (neg ? -n : n) : Number.NaN;
+}
+
+/** `t` field text: whole milliseconds (times are rounded). */
 export function encodeTimes(r: {
   createdAt: number;
   lastSeenAt: number;
@@ -52,12 +80,12 @@ export function encodeTimes(r: {
 }): string {
   const c = r.createdAt;
   return [c, r.lastSeenAt - c, r.idleExpiresAt - r.lastSeenAt, r.absoluteExpiresAt - c]
-    .map((n) => Math.round(n).toString(36))
+    .map((n) => toDigits(Math.round(n)))
     .join(".");
 }
 
 function decodeTimes(text: string) {
-  const [c, l, i, a] = text.split(".").map((p) => Number.parseInt(p, 36));
+  const [c, l, i, a] = text.split(".").map(fromDigits);
   if (c === undefined || l === undefined || i === undefined || a === undefined) return null;
   if (![c, l, i, a].every(Number.isFinite)) return null;
   return {

@@ -11,6 +11,7 @@
  * also caches the script on that node.
  */
 import { createHash } from "node:crypto";
+import { DIGITS } from "./layout.js";
 
 export interface Script {
   readonly name: string;
@@ -22,22 +23,28 @@ function script(name: string, body: string): Script {
   return { name, body, sha: createHash("sha1").update(body).digest("hex") };
 }
 
-// Times live in one field `t` (layout.ts): four base-36 numbers,
+// Times live in one field `t` (layout.ts): four numbers in base 64 (DIGITS),
 // created.lastSeen-created.idle-lastSeen.absolute-created.
 const TIMES = `
-local D = '0123456789abcdefghijklmnopqrstuvwxyz'
+local D = '${DIGITS}'
+local V = {}
+for n = 1, 64 do V[string.byte(D, n)] = n - 1 end
 local function num(s)
-  if string.sub(s, 1, 1) == '-' then return -tonumber(string.sub(s, 2), 36) end
-  return tonumber(s, 36)
+  local neg = string.sub(s, 1, 1) == '-'
+  if neg then s = string.sub(s, 2) end
+  local n = 0
+  for k = 1, #s do n = n * 64 + V[string.byte(s, k)] end
+  if neg then return -n end
+  return n
 end
-local function b36(n)
+local function b64(n)
   local neg = n < 0
   if neg then n = -n end
   local s = ''
   repeat
-    local d = n % 36
+    local d = n % 64
     s = string.sub(D, d + 1, d + 1) .. s
-    n = (n - d) / 36
+    n = (n - d) / 64
   until n == 0
   if neg then s = '-' .. s end
   return s
@@ -52,7 +59,7 @@ end
 -- Moves lastSeen and the idle deadline (never past the absolute one) and the TTL with them.
 local function touch(key, c, a, l, i)
   if i > a then i = a end
-  redis.call('HSET', key, 't', b36(c) .. '.' .. b36(l - c) .. '.' .. b36(i - l) .. '.' .. b36(a - c))
+  redis.call('HSET', key, 't', b64(c) .. '.' .. b64(l - c) .. '.' .. b64(i - l) .. '.' .. b64(a - c))
   redis.call('PEXPIREAT', key, i)
 end
 `;
