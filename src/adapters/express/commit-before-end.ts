@@ -84,6 +84,12 @@ export function commitBeforeEnd(
       );
     }
     state = "done";
-    end.apply(self, args);
+    try {
+      end.apply(self, args);
+    } catch (err) {
+      // What end() would have thrown to the handler (a bad encoding…): it no longer has a caller here.
+      if (self.headersSent) self.destroy(err as Error);
+      else next(err);
+    }
   }
 }
