@@ -47,7 +47,7 @@ export async function run(argv: string[], out: Output = consoleOutput()): Promis
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(
-    ([n, c]) => `  cloakroom ${c.usage.padEnd(52)} ${c.summary}`,
+    ([, c]) => `  cloakroom ${c.usage.padEnd(52)} ${c.summary}`,
   );
   return `usage:\n${lines.join("\n")}\n\nStore URLs: memory: sqlite:./file.db postgres://… mysql://… redis://… (see README).`;
 }

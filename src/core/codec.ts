@@ -5,8 +5,10 @@
  * Encoding validates instead of trusting JSON.stringify, which silently turns
  * NaN into null, drops undefined and functions, and calls toJSON: a value that
  * would not come back equal is refused with a {@link SessionDataError}.
- * Decoding is JSON.parse with a reviver that drops `__proto__`, `constructor`
- * and `prototype` keys, so stored data can never reach an object's prototype.
+ * Decoding is JSON.parse with a reviver that drops `__proto__` keys, so
+ * stored data can never reach an object's prototype. Nested `constructor` and
+ * `prototype` keys are ordinary own properties and are kept (a quiz may well
+ * have a "constructor" field); as top-level session keys all three are refused.
  */
 import { SessionDataError } from "./errors.js";
 import type { JsonValue } from "./json.js";
@@ -55,7 +57,8 @@ function check(value: unknown, path: string, depth: number): void {
         );
       }
       for (const [k, v] of Object.entries(value)) {
-        if (FORBIDDEN_KEYS.has(k)) throw new SessionDataError(`${path}: key "${k}" is not allowed`);
+        if (k === "__proto__")
+          throw new SessionDataError(`${path}: key "__proto__" is not allowed`);
         check(v, `${path}.${k}`, depth + 1);
       }
       return;
@@ -66,7 +69,7 @@ function check(value: unknown, path: string, depth: number): void {
 }
 
 function reviver(key: string, value: unknown): unknown {
-  return FORBIDDEN_KEYS.has(key) ? undefined : value;
+  return key === "__proto__" ? undefined : value;
 }
 
 /** Parses stored JSON text. Returns `undefined` for text that is not JSON (a corrupt field). */
