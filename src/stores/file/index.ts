@@ -21,7 +21,12 @@
  */
 import { mkdir, opendir, readdir, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { CloakroomError, SessionStateError, StoreUnavailableError } from "../../core/errors.js";
+import {
+  CloakroomError,
+  ConfigurationError,
+  SessionStateError,
+  StoreUnavailableError,
+} from "../../core/errors.js";
 import type {
   PatchResult,
   PurgeOptions,
@@ -64,7 +69,7 @@ export class FileStore implements SessionStore {
 
   constructor(options: FileStoreOptions) {
     if (typeof options?.dir !== "string" || options.dir === "") {
-      throw new StoreUnavailableError("file store: `dir` must name a directory");
+      throw new ConfigurationError("file store: `dir` must name a directory");
     }
     this.#paths = new FileLayout(resolve(options.dir));
     this.#fsync = options.fsync ?? true;

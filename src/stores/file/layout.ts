@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { dirname, join, sep } from "node:path";
+import { SessionStateError } from "../../core/errors.js";
 import { isStoreKey } from "../record-json.js";
 
 const HEX_NAME = /^[0-9a-f]{86}$/;
@@ -58,7 +59,7 @@ export class FileLayout {
   }
 
   #checked(key: string): string {
-    if (!isStoreKey(key)) throw new Error("file store: refused a malformed key");
+    if (!isStoreKey(key)) throw new SessionStateError("file store: refused a malformed key");
     return key;
   }
 
@@ -66,7 +67,7 @@ export class FileLayout {
   #inside(dir: string, name: string): string {
     const path = join(dir, name);
     if (dirname(path) !== dir || !path.startsWith(dir + sep)) {
-      throw new Error("file store: path escapes the store directory");
+      throw new SessionStateError("file store: path escapes the store directory");
     }
     return path;
   }

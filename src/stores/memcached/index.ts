@@ -21,6 +21,7 @@
  * behind a proxy, when revocation must survive node flaps.
  */
 import { createHash } from "node:crypto";
+import { ConfigurationError, SessionStateError } from "../../core/errors.js";
 import type {
   PatchResult,
   PurgeOptions,
@@ -67,7 +68,8 @@ export class MemcachedStore implements SessionStore {
   constructor(options: MemcachedStoreOptions) {
     const prefix = options.prefix ?? "cloakroom:";
     // Memcached keys: at most 250 bytes, no whitespace or control characters (protocol.txt).
-    if (!PREFIX.test(prefix)) throw new Error(`memcached store: bad key prefix ${prefix}`);
+    if (!PREFIX.test(prefix))
+      throw new ConfigurationError(`memcached store: bad key prefix ${prefix}`);
     this.#client = options.client;
     this.#owns = options.ownsClient ?? false;
     this.#prefix = prefix;
@@ -89,7 +91,7 @@ export class MemcachedStore implements SessionStore {
   }
 
   async create(key: string, session: StoredSession): Promise<void> {
-    if (!rec.isStoreKey(key)) throw new Error("memcached store: not a store key");
+    if (!rec.isStoreKey(key)) throw new SessionStateError("memcached store: not a store key");
     // Index first: a written session is always reachable by revoke-all.
     if (session.userId !== null) {
       await this.#updateIndex(session.userId, (index) => {
