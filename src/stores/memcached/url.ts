@@ -47,7 +47,10 @@ export async function fromUrl(url: string, options: StoreUrlOptions): Promise<Me
     retries: 1,
     timeout: timeout / 1000,
     conntimeout: timeout / 1000,
-    failover: servers.length > 1,
+    // No failover: moving a down node's keys to another node, then back when
+    // it returns, would serve the stale copies it kept, revoked sessions
+    // included (REL-07). A down node fails its requests closed instead.
+    failover: false,
     // Failures reach the caller as StoreUnavailableError; memjs's own console logging is redundant.
     logger: { log: () => undefined },
   });
