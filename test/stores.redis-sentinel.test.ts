@@ -23,7 +23,8 @@ const unavailable = await probe("redis sentinel", async () => {
   c.on("error", () => undefined);
   try {
     await c.connect();
-    if (String(await c.sendCommand(false, ["PING"])) !== "PONG") throw new Error("no PONG from master");
+    if (String(await c.sendCommand(false, ["PING"])) !== "PONG")
+      throw new Error("no PONG from master");
   } finally {
     await c.destroy();
   }
