@@ -26,6 +26,9 @@ import {
 import type { SessionStore, StoredSession } from "./store.js";
 import { handleOf, mintToken, signSecret, storeKeyOf, verifyToken } from "./token.js";
 
+/** 400 days: the longest Max-Age a browser keeps (RFC 6265bis §4.1.2.2, §5.5). */
+const MAX_AGE_CAP_SECONDS = 400 * 24 * 60 * 60;
+
 /** What an adapter must do to its response after {@link SessionManager.commit}. */
 export interface CommitOutcome {
   /** A `Set-Cookie` header value to append, or null. */
@@ -291,7 +294,9 @@ export class SessionManager {
 
   #maxAge(record: StoredSession): number | undefined {
     if (record.data.$persistent !== "true") return undefined;
-    return Math.max(0, Math.floor((record.absoluteExpiresAt - this.options.now()) / 1000));
+    const seconds = Math.floor((record.absoluteExpiresAt - this.options.now()) / 1000);
+    // Browsers cap Max-Age at 400 days (RFC 6265bis §5.5); the server-side deadline still rules.
+    return Math.min(Math.max(0, seconds), MAX_AGE_CAP_SECONDS);
   }
 
   /** Re-reads the session from the store, dropping uncommitted changes. */

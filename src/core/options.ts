@@ -81,6 +81,35 @@ export interface ResolvedOptions {
 
 const noop = () => {};
 
+/** `__Host-` + name + `=` + a 90-character token must stay within 4096 octets (RFC 6265bis §5.6). */
+const MAX_COOKIE_NAME = 4096 - "__Host-=".length - 90;
+/** RFC 6265 §4.1.1 path-value (no CTL, no `;`), absolute as §5.2.4 requires; the grammar `cookie` enforces. */
+const PATH_VALUE = /^\/[\u0020-\u003A\u003D-\u007E]*$/;
+/** A host name, optionally with a leading dot: letters, digits, hyphens (the grammar `cookie` enforces). */
+const DOMAIN_VALUE =
+  /^\.?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+/** RFC 9110 §5.5 field-value without obs-text: no CR, LF or NUL can split the response. */
+const FIELD_VALUE = /^[\t\u0020-\u007E]*$/;
+
+/**
+ * Path and Domain checked at startup, so a `;` or CR/LF in either can never
+ * inject a cookie attribute or split the response (GHSA-pxg6-pf52-xh8x,
+ * CVE-2016-5325), and a typo is a startup error rather than a 500 on every
+ * first write (the `cookie` package would only throw then).
+ */
+function checkCookieAttributes(path: string | undefined, domain: string | undefined): void {
+  if (path !== undefined && !PATH_VALUE.test(path)) {
+    throw new ConfigurationError(
+      `cookie.path: ${JSON.stringify(path)} is not a cookie path (starts with "/", no ";" or control characters)`,
+    );
+  }
+  if (domain !== undefined && !DOMAIN_VALUE.test(domain)) {
+    throw new ConfigurationError(
+      `cookie.domain: ${JSON.stringify(domain)} is not a host name (letters, digits, dots and hyphens)`,
+    );
+  }
+}
+
 export function resolveOptions(o: SessionOptions): ResolvedOptions {
   if (!o || typeof o.store?.get !== "function") {
     throw new ConfigurationError(
@@ -107,10 +136,27 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
       `cookie.name: "${name}" is not a valid cookie name (RFC 6265 token)`,
     );
   }
+  // name=value must fit the 4096 octets browsers keep (RFC 6265bis §5.6, ASVS 5.0 V3.3.5);
+  // a longer name is dropped by the browser without a word (iron-session #116).
+  if (name.length > MAX_COOKIE_NAME) {
+    throw new ConfigurationError(
+      `cookie.name: ${name.length} characters; at most ${MAX_COOKIE_NAME} fit in a cookie`,
+    );
+  }
+  checkCookieAttributes(c.path, c.domain);
   const sameSite = c.sameSite ?? "lax";
   if (sameSite === "none" && c.secure === false) {
     throw new ConfigurationError(
       "cookie.sameSite 'none' requires Secure cookies; browsers drop it otherwise",
+    );
+  }
+  if (
+    o.cacheControl !== undefined &&
+    o.cacheControl !== false &&
+    !FIELD_VALUE.test(o.cacheControl)
+  ) {
+    throw new ConfigurationError(
+      "cacheControl: not a valid header value (visible ASCII, spaces and tabs only)",
     );
   }
   const base: Logger = { debug: noop, warn: console.warn, error: console.error };
