@@ -5,7 +5,6 @@
  * revocation reaches only this process: a warning says so under
  * NODE_ENV=production.
  */
-import { encodedSize } from "../../core/codec.js";
 import type {
   PatchResult,
   PurgeOptions,
@@ -15,6 +14,7 @@ import type {
   StoredSession,
   StoreStats,
 } from "../../core/store.js";
+import { isAlive as alive, applyPatch, applyTouch, summaryOf } from "../record-json.js";
 
 export interface MemoryStoreOptions {
   /** Most sessions kept; the least recently used goes first. @default 10000 */
@@ -24,8 +24,6 @@ export interface MemoryStoreOptions {
   /** Clock used by the sweep. @default Date.now */
   now?: () => number;
 }
-
-const alive = (r: StoredSession, now: number) => r.idleExpiresAt > now && r.absoluteExpiresAt > now;
 
 export class MemoryStore implements SessionStore {
   readonly kind = "memory";
@@ -86,15 +84,9 @@ export class MemoryStore implements SessionStore {
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
     const r = this.#sessions.get(key);
     if (!r || !alive(r, now)) return "missing";
-    const data = { ...r.data, ...patch.set };
-    for (const k of patch.unset) delete data[k];
-    if (encodedSize(data) > patch.maxBytes) return "too_large";
-    r.data = data;
-    if (patch.touch) {
-      r.lastSeenAt = patch.touch.lastSeenAt;
-      r.idleExpiresAt = Math.min(patch.touch.idleExpiresAt, r.absoluteExpiresAt);
-    }
-    return "ok";
+    const { result, next } = applyPatch(r, patch);
+    if (result === "ok") this.#sessions.set(key, next);
+    return result;
   }
 
   async touch(
@@ -105,8 +97,7 @@ export class MemoryStore implements SessionStore {
   ): Promise<boolean> {
     const r = this.#sessions.get(key);
     if (!r || !alive(r, now)) return false;
-    r.lastSeenAt = lastSeenAt;
-    r.idleExpiresAt = Math.min(idleExpiresAt, r.absoluteExpiresAt);
+    this.#sessions.set(key, applyTouch(r, lastSeenAt, idleExpiresAt));
     return true;
   }
 
@@ -118,17 +109,7 @@ export class MemoryStore implements SessionStore {
     const out: SessionSummary[] = [];
     for (const key of this.#byUser.get(userId) ?? []) {
       const r = this.#sessions.get(key);
-      if (!r || !alive(r, now)) continue;
-      out.push({
-        key,
-        userId,
-        createdAt: r.createdAt,
-        lastSeenAt: r.lastSeenAt,
-        idleExpiresAt: r.idleExpiresAt,
-        absoluteExpiresAt: r.absoluteExpiresAt,
-        ip: r.ip,
-        userAgent: r.userAgent,
-      });
+      if (r && alive(r, now)) out.push(summaryOf(key, userId, r));
     }
     return out;
   }
