@@ -31,6 +31,12 @@ export interface DemoConfig {
   framework: Framework;
   /** Where generated files (the secret) go. @default "./data" */
   dataDir: string;
+  /**
+   * ms: how long after a password check the account page stays open before
+   * it asks for the password again (sudo mode). Not in CONTRACT §3; tests
+   * shorten it. @default 10 min (`DEMO_SUDO_MAX_AGE`)
+   */
+  sudoMaxAge: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -73,6 +79,7 @@ export function loadConfig(
     cookieSecure: parseSecure(env.COOKIE_SECURE ?? "auto"),
     framework: framework as Framework,
     dataDir,
+    sudoMaxAge: parseDuration(env.DEMO_SUDO_MAX_AGE ?? "10m", "DEMO_SUDO_MAX_AGE"),
   };
 }
 

@@ -21,6 +21,12 @@ export type LoginOutcome =
   | { ok: false; reason: "invalid" }
   | { ok: false; reason: "throttled"; retryAfterSeconds: number };
 
+/** A password re-check (sudo mode, password change): a login outcome, or not signed in, or a policy refusal. */
+export type RecheckOutcome =
+  | LoginOutcome
+  | { ok: false; reason: "unauthenticated" }
+  | { ok: false; reason: "policy"; message: string };
+
 /**
  * The auth flows the demo uses, all provided by `cloakroom/auth` (see
  * `auth.ts`): the demo implements none of them itself.
@@ -38,6 +44,12 @@ export interface DemoAuth {
   ): Promise<LoginOutcome>;
   /** The signed-in user, read fresh from the directory, or null. */
   currentUser(session: Session): Promise<User | null>;
+  /** True when the password was proved within the sudo window (login or {@link DemoAuth.reauthenticate}). */
+  recentlyAuthenticated(session: Session): Promise<boolean>;
+  /** Sudo mode: checks the password again; on success a new token and a fresh auth time. */
+  reauthenticate(session: Session, password: unknown): Promise<RecheckOutcome>;
+  /** Checks `current`, stores `next`, ends every other session of the user, rotates this one. */
+  changePassword(session: Session, current: unknown, next: unknown): Promise<RecheckOutcome>;
   logout(session: Session): Promise<void>;
   logoutAll(session: Session): Promise<number>;
   revokeOthers(session: Session): Promise<number>;

@@ -22,7 +22,7 @@ export async function createDemo(config: DemoConfig): Promise<DemoContext> {
     absoluteTimeout: config.absoluteTimeout,
     cookie: { secure: config.cookieSecure },
   });
-  const auth = demoAuth(sessions, users);
+  const auth = demoAuth(sessions, users, { sudoMaxAge: config.sudoMaxAge });
   if (config.admin) await seedAdmin(config.admin, users, auth.hashPassword);
   console.info(
     `demo: sessions in ${redact(config.sessionStore)} (${store.kind}), users in ${redact(config.userDb)}`,

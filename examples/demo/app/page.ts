@@ -18,6 +18,8 @@ const NOTICES: Record<string, string> = {
   "revoked-others": "Every other session has ended. This one is still signed in.",
   "user-revoked": "All sessions of that user have ended.",
   "roles-changed": "Roles updated. They apply at the user's next request.",
+  confirmed: "Password confirmed.",
+  "password-changed": "Password changed. Every other device has been signed out.",
 };
 
 export interface PageOptions {

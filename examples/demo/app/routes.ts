@@ -1,8 +1,9 @@
 /**
- * Every route of CONTRACT §3 in one table, and the one function that runs a
- * route: CSRF check for state-changing methods, the access guard, the
- * handler, and the mapping of failures to 503/413/500. Each wiring mounts
- * this table on its framework; none of them has logic of its own.
+ * Every route of CONTRACT §3 (and the account page) in one table, and the
+ * one function that runs a route: CSRF check for state-changing methods,
+ * the access guard, the handler, and the mapping of failures to
+ * 503/413/500. Each wiring mounts this table on its framework; none of
+ * them has logic of its own.
  */
 import { isCloakroomError, SessionTooLargeError, StoreUnavailableError } from "../lib.js";
 import type { User } from "../users/directory.js";
@@ -14,6 +15,7 @@ import { revokeOne, revokeOthers, sessionsJson, sessionsPage } from "./devices.j
 import { asset, type DemoRequest, type DemoResponse, isApi, json, redirect } from "./http.js";
 import { errorPage } from "./page.js";
 import { STYLESHEET } from "./render.js";
+import { accountPage, changePassword, confirmPassword } from "./settings.js";
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 /** `public`: anyone; `user`: signed in; `admin`: signed in with the admin role. */
@@ -47,6 +49,10 @@ export const ROUTES: readonly Route[] = [
   r("GET", "/sessions", "user", sessionsPage),
   r("POST", "/sessions/revoke-others", "user", revokeOthers),
   r("POST", "/sessions/:id/revoke", "user", revokeOne),
+  // Not in CONTRACT §3: the only routes that ask for the password again (sudo mode).
+  r("GET", "/account", "user", accountPage),
+  r("POST", "/account/confirm", "user", confirmPassword),
+  r("POST", "/account/password", "user", changePassword),
   r("GET", "/admin", "admin", adminPage),
   r("POST", "/admin/users/:username/revoke", "admin", forceLogout),
   r("POST", "/admin/users/:username/roles", "admin", changeRole),
