@@ -4,10 +4,12 @@
  * on the same port the same store works again without being recreated.
  * On a private server, killed with SIGKILL (a crash, not a polite shutdown).
  */
+import { createClient } from "redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { StoreUnavailableError } from "../src/core/errors.js";
 import type { SessionStore } from "../src/core/store.js";
 import { createStore } from "../src/stores/create-store.js";
+import { createRedisStore } from "../src/stores/redis/index.js";
 import { record, testKey } from "./conformance/store-suite.js";
 import { type PrivateRedis, redisServerMissing, startRedis } from "./support/redis-server.js";
 import { describeWithService } from "./support/services.js";
@@ -92,6 +94,34 @@ describeWithService("redis-server", redisServerMissing(), "redis down and back",
     const fresh = testKey();
     await store.create(fresh, record());
     expect(await store.get(fresh, Date.now())).not.toBeNull();
+  });
+
+  it("with a user's client that queues offline, a write that timed out is dropped, never run later", async () => {
+    // A server that keeps its data across the crash (AOF, fsync always), so a
+    // DEL replayed after the restart would show; scripts would not (their cache is lost).
+    const durable = await startRedis(["appendonly yes", "appendfsync always"]);
+    const client = createClient({ url: durable.url }); // node-redis defaults: offline queue on
+    client.on("error", () => undefined);
+    await client.connect();
+    const patient = await createRedisStore({ client, commandTimeout: 300 });
+    try {
+      const key = testKey();
+      await patient.create(key, record());
+      await durable.kill();
+      await expect(patient.destroy(key)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await durable.restart();
+      // Real probe through the same client: once it answers, its queue has been flushed.
+      const deadline = Date.now() + 10_000;
+      while (String(await client.ping().catch(() => "")) !== "PONG") {
+        if (Date.now() > deadline) throw new Error("client did not reconnect");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The caller was told the logout failed (and will retry); it did not half-happen later.
+      expect(await patient.get(key, Date.now())).not.toBeNull();
+    } finally {
+      client.destroy();
+      await durable.stop();
+    }
   });
 
   it("createStore fails with StoreUnavailableError, not a hang, when Redis is not there", async () => {

@@ -7,15 +7,24 @@
 
 /** What the store needs from a Redis client: one command, routed by its key. */
 export interface RedisCommandSender {
-  /** Sends one command to the node that owns `key` (its hash slot on a cluster). */
-  send(key: string, args: readonly string[]): Promise<unknown>;
+  /**
+   * Sends one command to the node that owns `key` (its hash slot on a cluster).
+   * `signal` aborts it when the store gives up waiting: node-redis then drops
+   * it from its queue, so it cannot run later, after the caller was told it failed.
+   */
+  send(key: string, args: readonly string[], signal: AbortSignal): Promise<unknown>;
   /** Closes the connection if the store opened it; a client the user passed stays open. */
   close(): Promise<void>;
 }
 
+/** node-redis per-command options (`CommandOptions`): the part we pass. */
+interface NodeRedisCommandOptions {
+  abortSignal?: AbortSignal;
+}
+
 /** The subset of a node-redis `createClient()` client we use. */
 export interface NodeRedisClientLike {
-  sendCommand(args: string[]): Promise<unknown>;
+  sendCommand(args: string[], options?: NodeRedisCommandOptions): Promise<unknown>;
   readonly isReady?: boolean;
   close?(): Promise<unknown>;
   destroy?(): unknown;
@@ -23,7 +32,12 @@ export interface NodeRedisClientLike {
 
 /** The subset of a node-redis `createCluster()` cluster we use. */
 export interface NodeRedisClusterLike {
-  sendCommand(firstKey: string, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  sendCommand(
+    firstKey: string,
+    isReadonly: boolean | undefined,
+    args: string[],
+    options?: NodeRedisCommandOptions,
+  ): Promise<unknown>;
   readonly masters: unknown;
   readonly isReady?: boolean;
   close?(): Promise<unknown>;
@@ -32,7 +46,11 @@ export interface NodeRedisClusterLike {
 
 /** The subset of a node-redis `createSentinel()` client we use. */
 export interface NodeRedisSentinelLike {
-  sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  sendCommand(
+    isReadonly: boolean | undefined,
+    args: string[],
+    options?: NodeRedisCommandOptions,
+  ): Promise<unknown>;
   getMasterNode(): unknown;
   readonly isReady?: boolean;
   close?(): Promise<unknown>;
@@ -79,16 +97,17 @@ export function describeClient(c: RedisClientLike): string {
 export function senderFor(client: RedisClientLike, owned: boolean): RedisCommandSender {
   let send: RedisCommandSender["send"];
   if (isIoRedis(client)) {
+    // ioredis has no per-command abort: its own enableOfflineQueue: false keeps commands from queueing.
     send = (_key, args) => client.call(args[0]!, ...args.slice(1));
   } else if (isCluster(client)) {
-    send = (key, args) => client.sendCommand(key, false, [...args]);
+    send = (key, args, abortSignal) => client.sendCommand(key, false, [...args], { abortSignal });
   } else if (isSentinel(client)) {
     // Every command goes to the master: an authentication read from a lagging
     // replica could see a session that was just revoked (REL-04).
-    send = (_key, args) => client.sendCommand(false, [...args]);
+    send = (_key, args, abortSignal) => client.sendCommand(false, [...args], { abortSignal });
   } else {
     const c = client as NodeRedisClientLike;
-    send = (_key, args) => c.sendCommand([...args]);
+    send = (_key, args, abortSignal) => c.sendCommand([...args], { abortSignal });
   }
   return {
     send,

@@ -218,20 +218,20 @@ export class RedisStore implements SessionStore {
 
   /** One command with a deadline; any failure becomes StoreUnavailableError. */
   async #send(key: string, args: string[]): Promise<unknown> {
+    const abort = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new StoreUnavailableError(
-              `${this.#label}: ${args[0]} got no answer in ${this.#timeout} ms`,
-            ),
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(
+          new StoreUnavailableError(
+            `${this.#label}: ${args[0]} got no answer in ${this.#timeout} ms`,
           ),
-        this.#timeout,
-      );
+        );
+      }, this.#timeout);
     });
     try {
-      return await Promise.race([this.#redis.send(key, args), deadline]);
+      return await Promise.race([this.#redis.send(key, args, abort.signal), deadline]);
     } catch (err) {
       if (err instanceof StoreUnavailableError || isNoScript(err)) throw err;
       throw new StoreUnavailableError(
