@@ -19,8 +19,8 @@
  * through an in-memory queue, across processes of the same machine through an
  * O_EXCL lock file. Not for NFS or several servers: use SQL or Redis there.
  */
-import { mkdir, opendir, readdir, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
 import {
   CloakroomError,
   ConfigurationError,
@@ -39,21 +39,11 @@ import { KeyedQueue } from "../keyed-queue.js";
 import * as rec from "../record-json.js";
 import { errno, readOrNull, unlinkIfExists, withFileLock, writeAtomic } from "./fs-ops.js";
 import { FileLayout } from "./layout.js";
+import { addMarker, markedKeys } from "./markers.js";
+import type { FileStoreOptions } from "./options.js";
+import { scanInBatches, sweepLeftover } from "./purge.js";
 
-export interface FileStoreOptions {
-  /** Directory holding the sessions; created (mode 0700) when missing. @example "./data/sessions" */
-  dir: string;
-  /** fsync each file and its directory on write, so an acknowledged write survives a crash. @default true */
-  fsync?: boolean;
-  /** How long an operation waits for another process's lock on the same session, ms. @default 2000 */
-  lockTimeout?: number;
-  /** A lock or temp file older than this was left by a crash and is removed, ms. @default 10000 */
-  staleAfter?: number;
-  /** How often expired files are swept, ms; 0 disables the sweep (use `cloakroom purge`). @default 600000 */
-  sweepInterval?: number;
-  /** Clock used by the sweep. @default Date.now */
-  now?: () => number;
-}
+export type { FileStoreOptions };
 
 /** Shared by every FileStore of the process, keyed by absolute path: two instances on one directory still queue. */
 const queue = new KeyedQueue();
@@ -108,7 +98,7 @@ export class FileStore implements SessionStore {
     if (!rec.isStoreKey(key)) throw new SessionStateError("file store: not a store key");
     await this.#guard("create", () =>
       this.#exclusive(key, async () => {
-        if (session.userId !== null) await this.#mark(session.userId, key);
+        if (session.userId !== null) await addMarker(this.#paths, session.userId, key);
         await writeAtomic(this.#paths.session(key), rec.encodeRecord(session), this.#fsync);
       }),
     );
@@ -151,11 +141,10 @@ export class FileStore implements SessionStore {
 
   async listByUser(userId: string, now: number): Promise<SessionSummary[]> {
     return this.#guard("listByUser", async () => {
-      const keys = await this.#markedKeys(userId);
+      const keys = await markedKeys(this.#paths, userId);
       const found = await Promise.all(
         keys.map(async (key) => {
-          const text = await readOrNull(this.#paths.session(key));
-          const r = text === null ? null : rec.decodeRecord(text);
+          const r = await this.#load(key);
           if (r && r.userId === userId && rec.isAlive(r, now)) return rec.summaryOf(key, userId, r);
           await this.#pruneMarker(userId, key, now);
           return null;
@@ -168,11 +157,10 @@ export class FileStore implements SessionStore {
   async destroyByUser(userId: string, exceptKey?: string): Promise<number> {
     return this.#guard("destroyByUser", async () => {
       let n = 0;
-      for (const key of await this.#markedKeys(userId)) {
+      for (const key of await markedKeys(this.#paths, userId)) {
         if (key === exceptKey) continue;
         await this.#exclusive(key, async () => {
-          const text = await readOrNull(this.#paths.session(key));
-          const r = text === null ? null : rec.decodeRecord(text);
+          const r = await this.#load(key);
           if (r && r.userId === userId && (await unlinkIfExists(this.#paths.session(key)))) n++;
           if (!r || r.userId === userId) await unlinkIfExists(this.#paths.marker(userId, key));
         });
@@ -182,29 +170,14 @@ export class FileStore implements SessionStore {
   }
 
   async purgeExpired(now: number, options: PurgeOptions = {}): Promise<number> {
-    const batchSize = Math.max(1, options.batchSize ?? 1000);
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    return this.#guard("purgeExpired", async () => {
-      await this.#dirs();
-      let removed = 0;
-      let batch: string[] = [];
-      const flush = async () => {
-        for (const name of batch) {
-          if (removed >= limit) break;
-          if (await this.#purgeEntry(name, now)) removed++;
-        }
-        batch = [];
-        options.onProgress?.(removed);
-      };
-      // opendir streams entries: a directory of a million sessions is never listed in memory at once.
-      for await (const entry of await opendir(this.#paths.sessionsDir)) {
-        if (removed >= limit) break;
-        batch.push(entry.name);
-        if (batch.length >= batchSize) await flush();
-      }
-      if (batch.length > 0 || removed === 0) await flush();
-      return removed;
-    });
+    return this.#guard("purgeExpired", () =>
+      scanInBatches(this.#paths.sessionsDir, options, async (name) => {
+        const key = this.#paths.keyOfFile(name);
+        if (key !== null) return this.#removeIfDead(key, now);
+        await sweepLeftover(this.#paths.sessionsDir, name, this.#lock.stale);
+        return false;
+      }),
+    );
   }
 
   async close(): Promise<void> {
@@ -212,28 +185,32 @@ export class FileStore implements SessionStore {
     this.#timer = undefined;
   }
 
-  /** One directory entry of a purge: a dead or corrupt session, or a crash's leftover temp/lock file. */
-  async #purgeEntry(name: string, now: number): Promise<boolean> {
-    const key = this.#paths.keyOfFile(name);
-    if (key !== null) return this.#removeIfDead(key, now);
-    if (name.startsWith(".") && (name.endsWith(".tmp") || name.endsWith(".lock"))) {
-      const path = join(this.#paths.sessionsDir, name);
-      const st = await stat(path).catch(() => null);
-      if (st && Date.now() - st.mtimeMs > this.#lock.stale) await unlinkIfExists(path);
-    }
-    return false;
-  }
-
   /** Runs `fn` as the only read-modify-write on `key`, in this process and across processes. */
   async #exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
     await this.#dirs();
     const path = this.#paths.session(key);
-    return queue.run(path, () => withFileLock(this.#paths.lock(key), this.#lock, fn));
+    const locked = () => withFileLock(this.#paths.lock(key), this.#lock, fn);
+    return queue.run(path, async () => {
+      try {
+        return await locked();
+      } catch (err) {
+        if (errno(err) !== "ENOENT") throw err;
+        // The directory was removed under us (a tmp cleaner, an operator): make it again, once.
+        this.#ready = undefined;
+        await this.#dirs();
+        return locked();
+      }
+    });
+  }
+
+  /** The record on disk, or null when absent or corrupt. */
+  async #load(key: string): Promise<StoredSession | null> {
+    const text = await readOrNull(this.#paths.session(key));
+    return text === null ? null : rec.decodeRecord(text);
   }
 
   async #readLive(key: string, now: number): Promise<StoredSession | null> {
-    const text = await readOrNull(this.#paths.session(key));
-    const r = text === null ? null : rec.decodeRecord(text);
+    const r = await this.#load(key);
     return r && rec.isAlive(r, now) ? r : null;
   }
 
@@ -255,11 +232,7 @@ export class FileStore implements SessionStore {
   /** Unlinks the session file and its user marker; true when the session file existed. */
   async #remove(key: string, known?: StoredSession | null): Promise<boolean> {
     const path = this.#paths.session(key);
-    let r = known;
-    if (r === undefined) {
-      const text = await readOrNull(path);
-      r = text === null ? null : rec.decodeRecord(text);
-    }
+    const r = known === undefined ? await this.#load(key) : known;
     const existed = await unlinkIfExists(path);
     if (r?.userId != null) await unlinkIfExists(this.#paths.marker(r.userId, key));
     return existed;
@@ -268,29 +241,11 @@ export class FileStore implements SessionStore {
   /** Drops a user's marker whose session is gone, re-checked under the session's lock. */
   async #pruneMarker(userId: string, key: string, now: number): Promise<void> {
     await this.#exclusive(key, async () => {
-      const text = await readOrNull(this.#paths.session(key));
-      const r = text === null ? null : rec.decodeRecord(text);
+      const r = await this.#load(key);
       if (r && r.userId === userId && rec.isAlive(r, now)) return; // created meanwhile
       if (r && r.userId === userId) await unlinkIfExists(this.#paths.session(key));
       await unlinkIfExists(this.#paths.marker(userId, key));
     });
-  }
-
-  async #mark(userId: string, key: string): Promise<void> {
-    const dir = this.#paths.userDir(userId);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(this.#paths.marker(userId, key), "", { mode: 0o600 });
-  }
-
-  async #markedKeys(userId: string): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.#paths.userDir(userId));
-    } catch (err) {
-      if (errno(err) === "ENOENT") return [];
-      throw err;
-    }
-    return names.map((n) => this.#paths.keyOfMarker(n)).filter((k): k is string => k !== null);
   }
 
   /** Creates the directories once; a failure is retried by the next call (the disk may come back). */
