@@ -134,7 +134,9 @@ export class TieredStore implements SessionStore {
   async destroyByUser(userId: string, exceptKey?: string): Promise<number> {
     // Cache entries carry no user index: take the keys from the truth, before
     // they are gone from it. A dead session has a dead cache entry too (its
-    // cache deadline is never later than its true one).
+    // cache deadline is never later than its true one). Not covered: a
+    // session created after this listing AND read into the cache before the
+    // durable delete below; it stays cached for at most cacheTtl.
     const keys = (await this.durable.listByUser(userId, this.#clock()))
       .map((s) => s.key)
       .filter((k) => k !== exceptKey);
