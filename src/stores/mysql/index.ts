@@ -9,6 +9,7 @@ import { mysqlDialect } from "../sql/dialects/mysql.js";
 import { SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { MysqlExecutor, type MysqlPool } from "./executor.js";
 
+export { type CleanupOptions, type CleanupSummary, runCleanup } from "../sql/cleanup.js";
 export { migrationSql } from "../sql/migrations.js";
 export type { MigrationResult } from "../sql/migrator.js";
 export { type ReaperOptions, startReaper } from "../sql/reaper.js";

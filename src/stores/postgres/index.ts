@@ -9,6 +9,7 @@ import { postgresDialect } from "../sql/dialects/postgres.js";
 import { SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { PgExecutor, type PgPool } from "./executor.js";
 
+export { type CleanupOptions, type CleanupSummary, runCleanup } from "../sql/cleanup.js";
 export { migrationSql } from "../sql/migrations.js";
 export type { MigrationResult } from "../sql/migrator.js";
 export { type ReaperOptions, startReaper } from "../sql/reaper.js";

@@ -11,6 +11,7 @@ import { sqliteDialect } from "../sql/dialects/sqlite.js";
 import { SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { type SqliteDatabase, SqliteExecutor } from "./executor.js";
 
+export { type CleanupOptions, type CleanupSummary, runCleanup } from "../sql/cleanup.js";
 export { migrationSql } from "../sql/migrations.js";
 export type { MigrationResult } from "../sql/migrator.js";
 export { type ReaperOptions, startReaper } from "../sql/reaper.js";
