@@ -5,7 +5,7 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import pg from "pg";
-import type { RedisClientType } from "redis";
+import { createClient, type RedisClientType } from "redis";
 import { memoryOfAllKeys } from "./private-redis.js";
 import type { Scenario } from "./scenarios.js";
 
@@ -35,9 +35,7 @@ export async function prepare(
   if (b.redis) {
     const db = (index % 15) + 1; // 0 stays free for the scale runs
     env.BENCH_REDIS_URL = b.redis.url.replace(/\/\d+$/, `/${db}`);
-    await b.redis.client.sendCommand(["SELECT", String(db)]);
-    await b.redis.client.sendCommand(["FLUSHDB"]);
-    await b.redis.client.sendCommand(["SELECT", "0"]);
+    await withDb(env.BENCH_REDIS_URL, (c) => c.flushDb());
   }
   if (b.pgAdmin && (s.backend === "postgres" || s.backend === "tiered")) {
     const name = `bench_${slug(s.name)}`;
@@ -60,6 +58,17 @@ export async function prepare(
   return env;
 }
 
+/** A short-lived client on one database: scenarios are prepared in parallel, so no shared SELECT. */
+async function withDb<T>(url: string, fn: (c: RedisClientType) => Promise<T>): Promise<T> {
+  const c: RedisClientType = createClient({ url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.quit();
+  }
+}
+
 export interface SessionBytes {
   bytes: number | null;
   detail: string;
@@ -77,14 +86,8 @@ export async function bytesPerSession(
   env: Record<string, string>,
 ): Promise<SessionBytes> {
   if (s.backend === "redis" && b.redis && env.BENCH_REDIS_URL) {
-    const db = env.BENCH_REDIS_URL.split("/").pop()!;
-    await b.redis.client.sendCommand(["SELECT", db]);
-    try {
-      const { bytes, keys } = await memoryOfAllKeys(b.redis.client);
-      return { bytes, detail: `redis keys: ${keys.join(", ")}` };
-    } finally {
-      await b.redis.client.sendCommand(["SELECT", "0"]);
-    }
+    const { bytes, keys } = await withDb(env.BENCH_REDIS_URL, memoryOfAllKeys);
+    return { bytes, detail: `redis keys: ${keys.join(", ")}` };
   }
   if ((s.backend === "postgres" || s.backend === "tiered") && env.BENCH_PG_URL) {
     const c = new pg.Client({ connectionString: env.BENCH_PG_URL });

@@ -89,6 +89,7 @@ export function goals(file: BenchFile): Goal[] {
     target: `≤ ${bytesOk ? b!.bytes_per_session! / 2 : "half"} B`,
     measured: bytesOk ? `${a!.bytes_per_session} B vs ${b!.bytes_per_session} B` : "n/a",
     status: !bytesOk ? "N/A" : a!.bytes_per_session! <= b!.bytes_per_session! / 2 ? "PASS" : "MISS",
+    ...(bytesOk && a!.bytes_detail ? { note: `Cloakroom's ${a!.bytes_detail}` } : {}),
   });
 
   const kept = reads.filter((r) => r.keys_kept_of_50 !== null);

@@ -20,6 +20,7 @@ export interface MeasureContext {
 interface Counts {
   reads: number;
   writes: number;
+  byCommand: Record<string, number>;
 }
 
 /** Store commands so far: Redis counts server-side; SQL statements client-side (the server process counts them). */
@@ -31,19 +32,23 @@ async function storeCounts(
   let reads = 0;
   let writes = 0;
   let counted = false;
+  const byCommand: Record<string, number> = {};
   if (s.backend === "redis" && ctx.redis) {
     const c = await commandStats(ctx.redis);
     reads += c.reads;
     writes += c.writes;
+    Object.assign(byCommand, c.byCommand);
     counted = true;
   }
   if (s.backend === "postgres" || s.backend === "sqlite" || s.backend === "tiered") {
     const c = await sqlCounters(h);
     reads += c.statements - c.writes;
     writes += c.writes;
+    byCommand["sql reads"] = c.statements - c.writes;
+    byCommand["sql writes"] = c.writes;
     counted = true;
   }
-  return counted ? { reads, writes } : null;
+  return counted ? { reads, writes, byCommand } : null;
 }
 
 export async function measure(
@@ -72,5 +77,17 @@ export async function measure(
     cpu_us_per_req: (cpu1 - cpu0) / n,
     store_reads_per_req: none ? 0 : before && after ? (after.reads - before.reads) / n : null,
     store_writes_per_req: none ? 0 : before && after ? (after.writes - before.writes) / n : null,
+    ...(before && after
+      ? { store_commands: perRequest(before.byCommand, after.byCommand, n) }
+      : {}),
   };
+}
+
+function perRequest(before: Record<string, number>, after: Record<string, number>, n: number) {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const d = (v - (before[k] ?? 0)) / n;
+    if (d > 0.001) out[k] = Math.round(d * 1000) / 1000;
+  }
+  return out;
 }

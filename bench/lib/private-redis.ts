@@ -144,13 +144,18 @@ export async function commandStats(client: RedisClientType): Promise<CommandCoun
   return out;
 }
 
-/** Bytes Redis holds for all keys (call on an instance holding exactly the sessions to measure). */
+/** Bytes Redis holds for all keys (call on a database holding exactly the sessions to measure), with each key's share. */
 export async function memoryOfAllKeys(
   client: RedisClientType,
 ): Promise<{ bytes: number; keys: string[] }> {
-  const keys: string[] = [];
-  for await (const batch of client.scanIterator({ COUNT: 1000 })) keys.push(...batch);
+  const names: string[] = [];
+  for await (const batch of client.scanIterator({ COUNT: 1000 })) names.push(...batch);
   let bytes = 0;
-  for (const key of keys) bytes += (await client.memoryUsage(key, { SAMPLES: 0 })) ?? 0;
+  const keys: string[] = [];
+  for (const key of names.sort()) {
+    const b = (await client.memoryUsage(key, { SAMPLES: 0 })) ?? 0;
+    bytes += b;
+    keys.push(`${key} (${await client.type(key)}, ${b} B)`);
+  }
   return { bytes, keys };
 }

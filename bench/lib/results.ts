@@ -14,6 +14,8 @@ export interface Run extends LoadResult {
   cpu_us_per_req: number;
   store_reads_per_req: number | null;
   store_writes_per_req: number | null;
+  /** Store commands of this run by name (Redis) or kind (SQL statements), per request. */
+  store_commands?: Record<string, number>;
 }
 
 export interface Result {
@@ -48,6 +50,10 @@ export interface Result {
   store_writes_per_req: number | null;
   ratio_to_ceiling: number | null;
   ratio_to_pairing: number | null;
+  /** Per request, by command, from the last round. */
+  store_commands?: Record<string, number>;
+  /** Where `bytes_per_session` was read: the Redis keys or SQL tables. */
+  bytes_detail?: string;
 }
 
 export interface ScaleResult {
@@ -80,6 +86,7 @@ export interface ScenarioFacts {
   available: boolean;
   note?: string;
   bytes: number | null;
+  bytesDetail?: string;
   keysKept: number | null;
   runs: Record<Route, Run[]>;
 }
@@ -130,6 +137,10 @@ export function summarize(facts: readonly ScenarioFacts[]): Result[] {
         store_writes_per_req: round(writes, 3),
         ratio_to_ceiling: null,
         ratio_to_pairing: null,
+        ...(some && runs.at(-1)!.store_commands
+          ? { store_commands: runs.at(-1)!.store_commands }
+          : {}),
+        ...(f.bytesDetail !== undefined ? { bytes_detail: f.bytesDetail } : {}),
       });
     }
   }

@@ -71,6 +71,10 @@ function record(now: number): StoredSession {
   };
 }
 
+/** Longest a layout may spend seeding, all sizes together: the run stays bounded on a slow machine. */
+const SEED_BUDGET_MS = 300_000;
+let seedDeadline = 0;
+
 async function inBatches(
   from: number,
   to: number,
@@ -78,6 +82,11 @@ async function inBatches(
   fn: (i: number) => Promise<unknown>,
 ) {
   for (let start = from; start < to; start += size) {
+    if (Date.now() > seedDeadline) {
+      throw new Error(
+        `seeding stopped at ${start.toLocaleString("en-US")} sessions: over its ${SEED_BUDGET_MS / 1000} s budget`,
+      );
+    }
     const end = Math.min(to, start + size);
     await Promise.all(Array.from({ length: end - start }, (_, j) => fn(start + j)));
   }
@@ -103,7 +112,11 @@ async function cloakroomLayout(
   db: pg.Client | null,
 ): Promise<Layout> {
   const { createStore } = await import("../../src/index.js");
-  const store: SessionStore = await createStore(url);
+  // Seeding through `create` sends many scripts at once: a generous timeout, so a busy machine is slow, not failing.
+  const store: SessionStore = await createStore(
+    url,
+    backend === "redis" ? { commandTimeout: 30_000 } : {},
+  );
   await store.migrate?.();
   const now = Date.now();
   let clone: ((from: number, to: number) => Promise<void>) | null = null;
@@ -134,8 +147,7 @@ async function cloakroomLayout(
     backend,
     name: `cloakroom ${backend} store${clone ? "" : " (seeded through create)"}`,
     seed:
-      clone ??
-      ((from, to) => inBatches(from, to, 2000, (i) => store.create(keyOf(i), record(now)))),
+      clone ?? ((from, to) => inBatches(from, to, 500, (i) => store.create(keyOf(i), record(now)))),
     lookup: async (i) => {
       if ((await store.get(keyOf(i), Date.now())) === null)
         throw new Error(`session ${i} not found`);
@@ -176,6 +188,7 @@ async function connectPgLayout(url: string, db: pg.Client): Promise<Layout> {
 
 async function measureLayout(o: ScaleOptions, layout: Layout, out: ScaleResult[]): Promise<void> {
   let seeded = 0;
+  seedDeadline = Date.now() + SEED_BUDGET_MS;
   for (const size of o.sizes) {
     const t = performance.now();
     await layout.seed(seeded, size);

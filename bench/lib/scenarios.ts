@@ -46,17 +46,17 @@ export const SCENARIOS: readonly Scenario[] = [
     pairing: "express-raw-redis",
     needs: [EXPRESS, REDIS],
   }),
-  // PostgreSQL as the truth with a near (in-process memory:) cache in front.
-  S("cloakroom-express+tiered-near", "express", "tiered", {
-    ours: true,
-    pairing: "express-session+connect-pg-simple",
-    needs: [EXPRESS, TIERED, PG],
-  }),
   S("express-session+connect-pg-simple", "express", "postgres"),
   S("cloakroom-express+postgres", "express", "postgres", {
     ours: true,
     pairing: "express-session+connect-pg-simple",
     needs: [EXPRESS, PG],
+  }),
+  // PostgreSQL as the truth with a near (in-process memory:) cache in front.
+  S("cloakroom-express+tiered-near", "express", "tiered", {
+    ours: true,
+    pairing: "express-session+connect-pg-simple",
+    needs: [EXPRESS, TIERED, PG],
   }),
   S("cloakroom-express+sqlite", "express", "sqlite", {
     ours: true,

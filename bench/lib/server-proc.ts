@@ -1,10 +1,11 @@
 /**
- * Starts one scenario's server as its own Node process pinned to a core
- * (`taskset`), waits for its READY line, and talks to its control plane.
+ * Starts one scenario's server as its own Node process, waits for its READY
+ * line, then pins all its threads to one core (`taskset -a -p`): startup
+ * (loading and transpiling) uses both cores, the measured runs one.
  * Runs `node --import tsx` directly (not the tsx CLI, which forks a second
  * process) so the pid we read CPU from is the one serving requests.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 
@@ -71,27 +72,23 @@ export async function startServer(
   env: Record<string, string>,
 ): Promise<ServerHandle> {
   const file = fileURLToPath(new URL(`../servers/${scenario}.ts`, import.meta.url));
-  const proc: ChildProcess = spawn(
-    "taskset",
-    ["-c", String(core), process.execPath, "--import", "tsx", file],
-    {
-      env: {
-        ...process.env,
-        ...env,
-        BENCH_PORT: String(port),
-        BENCH_CONTROL_PORT: String(port + 1000),
-        NODE_ENV: "production",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+  const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", file], {
+    env: {
+      ...process.env,
+      ...env,
+      BENCH_PORT: String(port),
+      BENCH_CONTROL_PORT: String(port + 1000),
+      NODE_ENV: "production",
     },
-  );
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   proc.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const pid = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${scenario}: not ready in 30 s\n${stderr}`)),
+      () => reject(new Error(`${scenario}: not ready in 90 s\n${stderr}`)),
       30_000,
     );
     let out = "";
@@ -119,6 +116,7 @@ export async function startServer(
       proc.kill("SIGTERM");
     });
   try {
+    execFileSync("taskset", ["-a", "-p", "-c", String(core), String(pid)], { stdio: "ignore" });
     const login = await http(port, "POST", "/login");
     const cookie = cookieHeader(login);
     if (login.status !== 200 || cookie === "") {
