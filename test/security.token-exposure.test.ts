@@ -94,13 +94,14 @@ describe("the session token is only ever in cookies", () => {
     ]) {
       expect([401, 404], path).toContain((await bare.get(path)).status);
     }
-    for (const headers of [
+    const offers: Record<string, string>[] = [
       { authorization: `Bearer ${t}` },
       { "x-session-token": t },
       { "x-cloakroom": t },
       // ASVS 4.0.3 V3.5.2: the app secret is no credential either.
       { authorization: `Bearer ${TEST_SECRET}` },
-    ]) {
+    ];
+    for (const headers of offers) {
       expect((await bare.get("/api/me", { headers })).status).toBe(401);
     }
   });
