@@ -73,8 +73,8 @@ export async function createMysqlStore(options: MysqlStoreOptions): Promise<SqlS
         // utf8mb4: 4-byte UTF-8 (emoji) in data and user agents round-trips.
         charset: "utf8mb4",
         enableKeepAlive: true,
-        // Fail at once when every connection is busy and the server is gone,
-        // rather than queue requests behind a dead pool without bound.
+        // mysql2 queues without bound by default; past this many waiting calls
+        // (a dead or stalled server) new ones fail at once, typed, instead of piling up.
         queueLimit: 1000,
       })
       .promise();

@@ -21,8 +21,8 @@ export interface ReaperOptions {
 }
 
 /**
- * Starts purging `store` every `interval`. Resolves nothing; returns `stop`,
- * which clears the timer and waits for a run in progress to finish.
+ * Starts purging `store` every `interval` and returns `stop`, which clears
+ * the timer and waits for a run in progress to finish.
  * With several app servers, each may run a reaper: batches are small and
  * idempotent, so they do not conflict (at worst they race for the same rows).
  * @example
