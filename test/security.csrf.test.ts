@@ -79,6 +79,32 @@ describe("the CSRF token", () => {
   });
 });
 
+describe("no credentialed cross-origin access (ASVS 4.0.3 V14.5.3, CSRF-11)", () => {
+  it("no Access-Control-Allow-Origin for null, foreign or look-alike origins, preflight included", async () => {
+    const { c } = await member();
+    for (const origin of [
+      "null",
+      "https://evil.test",
+      `${demo.url}.evil.test`,
+      "http://127.0.0.1.evil.test",
+    ]) {
+      for (const r of [
+        await c.get("/api/me", { headers: { origin } }),
+        await c.request("OPTIONS", "/api/session/k", {
+          headers: {
+            origin,
+            "access-control-request-method": "PUT",
+            "access-control-request-headers": "x-csrf-token, content-type",
+          },
+        }),
+      ]) {
+        expect(r.headers.get("access-control-allow-origin"), origin).toBeNull();
+        expect(r.headers.get("access-control-allow-credentials"), origin).toBeNull();
+      }
+    }
+  });
+});
+
 describe("no state change without POST, PUT or DELETE", () => {
   it("GET and HEAD on the logout and revoke routes change nothing", async () => {
     const { c } = await member();

@@ -6,7 +6,8 @@
  * aiohttp-session #325 lesson). Black-box against the demo as `npm start`
  * runs it (SQLite sessions), with the store opened beside it for the
  * store-level check; plus the slow-request race (REL-11, session-file-store
- * PR #55) over the Express adapter, where the test can hold a request open.
+ * PR #55) and logout-all racing in-flight writes (REL-12) over the Express
+ * adapter, where the test can hold requests open.
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -109,6 +110,41 @@ describe("replay after the session ended (demo, SQLite)", () => {
     expect((await admin.post(`/admin/users/${username}/revoke`)).status).toBeLessThan(400);
     await expectDead(c.clone(), csrf, t);
     expect((await admin.get("/api/me")).status).toBe(200);
+  });
+});
+
+describe("logout-all racing in-flight requests (REL-12, Express adapter)", () => {
+  it("sessions existing before the revocation stay dead whatever their in-flight writes do; a login after it lives", async () => {
+    const app = await startApp({
+      routes: (a) => {
+        a.post("/revoke-all", async (req, res) => {
+          res.json({ count: await req.sessions.revokeUserSessions(req.session.userId!) });
+        });
+      },
+    });
+    try {
+      const c = new Client(app.url);
+      const sessions = await Promise.all(
+        Array.from({ length: 4 }, () => c.post("/login/alice").then((r) => r.cookie!)),
+      );
+      const inFlight = sessions.flatMap((cookie, i) =>
+        Array.from({ length: 5 }, (_, j) => c.put(`/set/k${i}-${j}`, j, { cookie })),
+      );
+      const revoke = c.post("/revoke-all", { cookie: sessions[0] });
+      const replies = await Promise.all([revoke, ...inFlight]);
+      for (const r of replies) expect(r.status).toBeLessThan(500);
+      expect((await revoke).json).toMatchObject({ count: 4 });
+      for (const cookie of sessions) {
+        expect((await c.get("/who", { cookie })).json).toMatchObject({ userId: null, isNew: true });
+      }
+      const after = await c.post("/login/alice");
+      expect((await c.get("/who", { cookie: after.cookie })).json).toMatchObject({
+        userId: "alice",
+      });
+      expect(await app.store.inner.listByUser("alice", app.clock.now())).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
   });
 });
 
