@@ -38,6 +38,9 @@ const LOAD_CORE = 1;
 const PRIVATE_REDIS_PORT = Number(process.env.BENCH_REDIS_PORT ?? 6600);
 const PG_ADMIN = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
+// Ctrl-C or a kill: exit normally, so the servers and the private redis-server are stopped with us.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
 const t0 = Date.now();
 const log = (msg: string) =>
   console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}`);

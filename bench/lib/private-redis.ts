@@ -29,8 +29,11 @@ export async function startPrivateRedis(port: number, core: number): Promise<Pri
     stdio: ["ignore", "ignore", "pipe"],
   });
   let exited = false;
+  const killOnExit = () => proc.kill("SIGKILL");
+  process.once("exit", killOnExit);
   proc.once("exit", () => {
     exited = true;
+    process.off("exit", killOnExit);
   });
   const url = `redis://127.0.0.1:${port}/0`;
   const client: RedisClientType = createClient({ url, socket: { reconnectStrategy: false } });

@@ -7,7 +7,7 @@ import type { BenchFile, Result } from "./results.js";
 
 const W = 960;
 const LABEL = 300;
-const BAR_W = 500;
+const BAR_W = 440;
 const ROW = 24;
 const OURS = "#d9480f";
 const THEIRS = "#868e96";

@@ -65,6 +65,12 @@ export async function sqlCounters(
   return JSON.parse((await http(handle.controlPort, "GET", "/__stats")).body);
 }
 
+/** Every server still running: killed when the harness exits, however it exits. */
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
+
 export async function startServer(
   scenario: string,
   port: number,
@@ -82,15 +88,17 @@ export async function startServer(
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  children.add(proc);
+  proc.once("exit", () => children.delete(proc));
   let stderr = "";
   proc.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const pid = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${scenario}: not ready in 90 s\n${stderr}`)),
-      30_000,
-    );
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`${scenario}: not ready in 90 s\n${stderr}`));
+    }, 90_000);
     let out = "";
     proc.stdout?.on("data", (d: Buffer) => {
       out += d.toString();
