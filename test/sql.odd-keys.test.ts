@@ -111,7 +111,10 @@ for (const d of ["sqlite", "postgres", "mysql"] as const) {
         { ok: JSON.stringify("x\udc00") },
         { ok: JSON.stringify({ deep: ["\ud83d"] }) },
       ];
-      const nul: Record<string, string>[] = [{ "nul\u0000": "1" }, { ok: JSON.stringify("a\u0000b") }];
+      const nul: Record<string, string>[] = [
+        { "nul\u0000": "1" },
+        { ok: JSON.stringify("a\u0000b") },
+      ];
       for (const set of d === "postgres" ? [...refused, ...nul] : refused) {
         await expect(
           store.patch(key, { set, unset: [], maxBytes: 65536 }, Date.now()),
