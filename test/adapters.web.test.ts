@@ -32,10 +32,22 @@ const ROUTES: Record<string, Route> = {
     s.set(key, ((await req.json()) as { value: never }).value);
     return empty();
   },
-  "DELETE /del": (s, key) => (s.delete(key), empty()),
-  "POST /regenerate": (s) => (s.regenerate(), empty()),
-  "POST /login": (s, user) => (s.setUser(user), empty()),
-  "POST /logout": (s) => (s.destroy(), empty()),
+  "DELETE /del": (s, key) => {
+    s.delete(key);
+    return empty();
+  },
+  "POST /regenerate": (s) => {
+    s.regenerate();
+    return empty();
+  },
+  "POST /login": (s, user) => {
+    s.setUser(user);
+    return empty();
+  },
+  "POST /logout": (s) => {
+    s.destroy();
+    return empty();
+  },
   "POST /mutate": (s, key) => {
     try {
       (s.get(key) as number[]).push(4);
