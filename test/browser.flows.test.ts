@@ -18,6 +18,7 @@ import {
   FULL_SUITE_FRAMEWORK,
   launchChromium,
   login,
+  PHONE,
   pathOf,
   register,
   screenshot,
@@ -67,6 +68,8 @@ describeWithService(
       await screenshot(page, "home-anonymous");
       await page.goto("/login");
       await screenshot(page, "login");
+      await page.setViewportSize(PHONE);
+      await screenshot(page, "login-phone");
       await register(page, "alan", "alan-password-1");
       expect(pathOf(page)).toBe("/");
       expect(await whoami(page)).toBe("alan");
@@ -175,6 +178,8 @@ describeWithService(
       expect(await user.locator("h1").textContent()).toBe("Admin");
       await admin.goto("/admin");
       await screenshot(admin, "admin");
+      await admin.setViewportSize(PHONE);
+      await screenshot(admin, "admin-phone");
       await submit(admin, 'tr[data-user="grace"] button.chip.on[title="Remove admin"]');
       await expect(row.locator("button.chip.on").count()).resolves.toBe(1); // member only
       const response = await user.goto("/admin");
