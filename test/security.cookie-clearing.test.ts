@@ -4,27 +4,14 @@
  * keeps the old one (REL-56, SM-09, ASVS 4.0.3 V3.3.1; @fastify/session
  * #344/#174, express-session #241/PR #1138). Checked with a non-default Path
  * and Domain, over HTTP and HTTPS (`__Host-`), on every way a session ends:
- * logout, idle expiry, revocation from elsewhere, and a forged cookie.
+ * logout, idle expiry, revocation from elsewhere, and a forged cookie; on
+ * Express, Fastify and Hono (cloakroom/web).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attributes, Client, type Reply } from "./conformance/http-client.js";
-import { type SecApp, startApp } from "./security.support.js";
+import { FRAMEWORKS, type SecApp, startApp } from "./security.support.js";
 
 const MIN = 60_000;
-let scoped: SecApp;
-let hostOnly: SecApp;
-beforeAll(async () => {
-  scoped = await startApp({
-    trustProxy: true,
-    idleTimeout: "30m",
-    cookie: { path: "/app", domain: "example.test" },
-  });
-  hostOnly = await startApp({ trustProxy: true, idleTimeout: "30m" });
-});
-afterAll(async () => {
-  await Promise.all([scoped?.close(), hostOnly?.close()]);
-});
-
 /** Name, Path, Domain and Secure of a Set-Cookie line. */
 function scope(line: string) {
   const a = attributes(line);
@@ -48,13 +35,26 @@ function expectClears(r: Reply, issued: string): void {
   expect(Date.parse(a.get("expires")!)).toBeLessThan(Date.now());
 }
 
-const ways = [
-  ["http, Path=/app, Domain=example.test", () => scoped, {}],
-  ["https, Path=/app, Domain=example.test", () => scoped, { "x-forwarded-proto": "https" }],
-  ["https, __Host- (Path=/, no Domain)", () => hostOnly, { "x-forwarded-proto": "https" }],
-] as const;
+const HTTPS = { "x-forwarded-proto": "https" };
+const scopedCookie = { path: "/app", domain: "example.test" };
+const ways = FRAMEWORKS.flatMap(
+  (framework) =>
+    [
+      [`${framework}, http, Path=/app, Domain=example.test`, framework, scopedCookie, {}],
+      [`${framework}, https, Path=/app, Domain=example.test`, framework, scopedCookie, HTTPS],
+      [`${framework}, https, __Host- (Path=/, no Domain)`, framework, {}, HTTPS],
+    ] as const,
+);
 
-describe.each(ways)("clearing matches issuing (%s)", (_title, app, headers) => {
+describe.each(ways)("clearing matches issuing (%s)", (_title, framework, cookie, headers) => {
+  let started: SecApp;
+  beforeAll(async () => {
+    started = await startApp({ framework, trustProxy: true, idleTimeout: "30m", cookie });
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const app = () => started;
   const c = () => new Client(app().url);
   const issue = async () => {
     const r = await c().post("/login/alice", { headers });

@@ -4,21 +4,12 @@
  * another request gets (@fastify/session #324: a per-request override
  * leaked into later sessions and dropped HttpOnly; #342: Secure decided
  * globally instead of per request; cookie-session 1.2.0 shared
- * `req.sessionOptions`). Requests are interleaved and concurrent.
+ * `req.sessionOptions`). Requests are interleaved and concurrent, on each
+ * adapter: Express, Fastify and Hono (cloakroom/web).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attributes, Client, type Reply } from "./conformance/http-client.js";
-import { type SecApp, startApp } from "./security.support.js";
-
-let app: SecApp;
-let client: Client;
-beforeAll(async () => {
-  app = await startApp({ trustProxy: true });
-  client = new Client(app.url);
-});
-afterAll(async () => {
-  await app?.close();
-});
+import { FRAMEWORKS, type SecApp, startApp } from "./security.support.js";
 
 const HTTPS = { "x-forwarded-proto": "https" };
 
@@ -33,7 +24,17 @@ function expectDefaults(r: Reply, secure: boolean, persistent: boolean): void {
   expect(a.has("max-age"), line).toBe(persistent);
 }
 
-describe("per-request options do not leak", () => {
+describe.each(FRAMEWORKS)("per-request options do not leak (%s)", (framework) => {
+  let app: SecApp;
+  let client: Client;
+  beforeAll(async () => {
+    app = await startApp({ framework, trustProxy: true });
+    client = new Client(app.url);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
   it("a remember-me login, then a plain one: the plain one gets a browser-session cookie", async () => {
     expectDefaults(await client.post("/login/alice?remember=30"), false, true);
     expectDefaults(await client.post("/login/bob"), false, false);

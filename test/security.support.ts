@@ -7,7 +7,11 @@
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import express, { type ErrorRequestHandler, type Express } from "express";
+import Fastify from "fastify";
+import { Hono } from "hono";
 import { session } from "../src/adapters/express/index.js";
+import { sessionPlugin } from "../src/adapters/fastify/index.js";
+import { type SessionVariables, session as webSession } from "../src/adapters/web/index.js";
 import { isCloakroomError } from "../src/core/errors.js";
 import { createSessions, type SessionManager } from "../src/core/manager.js";
 import type { SessionOptions } from "../src/core/options.js";
@@ -15,6 +19,7 @@ import type { SessionStore } from "../src/core/store.js";
 import { signingKeys, signSecret, storeKeyOf } from "../src/core/token.js";
 import { MemoryStore } from "../src/stores/memory/index.js";
 import { InstrumentedStore } from "./conformance/instrumented-store.js";
+import { serveFetch } from "./conformance/serve-fetch.js";
 
 export const SECRET = "security-suite-secret-0123456789abcdef-0123456789";
 export const OTHER_SECRET = "another-app-secret-0123456789abcdef-0123456789ab";
@@ -36,10 +41,15 @@ export interface SecApp {
   close(): Promise<void>;
 }
 
+export const FRAMEWORKS = ["express", "fastify", "hono"] as const;
+export type Framework = (typeof FRAMEWORKS)[number];
+
 export interface SecAppOptions extends Partial<SessionOptions> {
+  /** Which adapter serves the routes. @default "express" */
+  framework?: Framework;
   /** The store to wrap; a fresh memory store without a sweeper by default. */
   backing?: SessionStore;
-  /** Extra routes, mounted before the standard ones. */
+  /** Extra routes, mounted before the standard ones (Express only). */
   routes?: (app: Express) => void;
 }
 
@@ -55,9 +65,11 @@ export interface SecAppOptions extends Partial<SessionOptions> {
  */
 export async function startApp(options: SecAppOptions = {}): Promise<SecApp> {
   const clock = new Clock();
-  const { backing, routes, ...rest } = options;
+  const { backing, routes, framework = "express", ...rest } = options;
   const store = new InstrumentedStore(backing ?? new MemoryStore({ sweepInterval: 0 }));
   const manager = createSessions({ store, secrets: [SECRET], now: clock.now, ...rest });
+  if (framework === "fastify") return { ...(await startFastify(manager)), manager, store, clock };
+  if (framework === "hono") return { ...(await startHono(manager)), manager, store, clock };
   const app = express();
   app.use(express.json({ limit: "1mb" }));
   app.use(session(manager));
@@ -74,11 +86,7 @@ export async function startApp(options: SecAppOptions = {}): Promise<SecApp> {
     res.status(204).end();
   });
   app.post("/login/:user", (req, res) => {
-    const days = Number(req.query.remember ?? 0);
-    req.session.setUser(
-      req.params.user,
-      days > 0 ? { persistent: true, absoluteTimeout: days * 86_400_000 } : {},
-    );
+    req.session.setUser(req.params.user, rotation(Number(req.query.remember ?? 0)));
     res.status(204).end();
   });
   app.post("/regenerate", (req, res) => {
@@ -112,6 +120,70 @@ export async function startApp(options: SecAppOptions = {}): Promise<SecApp> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** `?remember=<days>` as rotate options. */
+const rotation = (days: number) =>
+  days > 0 ? { persistent: true, absoluteTimeout: days * 86_400_000 } : {};
+
+/** The standard routes (see {@link startApp}) on Fastify 5 through cloakroom/fastify. */
+async function startFastify(manager: SessionManager) {
+  const app = Fastify({ forceCloseConnections: true });
+  await app.register(sessionPlugin, { manager });
+  type P = { Params: { key: string; user: string }; Querystring: { remember?: string } };
+  app.get("/peek", async () => "ok");
+  app.get("/who", async (req) => ({
+    userId: req.session.userId,
+    isNew: req.session.isNew,
+    data: req.session.toJSON(),
+  }));
+  app.put<P & { Body: { value: never } }>("/set/:key", async (req, reply) => {
+    req.session.set(req.params.key, req.body.value);
+    return reply.code(204).send();
+  });
+  app.post<P>("/login/:user", async (req, reply) => {
+    req.session.setUser(req.params.user, rotation(Number(req.query.remember ?? 0)));
+    return reply.code(204).send();
+  });
+  app.post("/regenerate", async (req, reply) => {
+    req.session.regenerate();
+    return reply.code(204).send();
+  });
+  app.post("/logout", async (req, reply) => {
+    req.session.destroy();
+    return reply.code(204).send();
+  });
+  const url = await app.listen({ port: 0, host: "127.0.0.1" });
+  return { url, close: () => app.close() };
+}
+
+/** The standard routes on Hono through cloakroom/web, served by @hono/node-server. */
+async function startHono(manager: SessionManager) {
+  const app = new Hono<{ Variables: SessionVariables }>();
+  app.use(webSession(manager));
+  app.get("/peek", (c) => c.text("ok"));
+  app.get("/who", (c) => {
+    const s = c.get("session");
+    return c.json({ userId: s.userId, isNew: s.isNew, data: s.toJSON() });
+  });
+  app.put("/set/:key", async (c) => {
+    const body = await c.req.json<{ value: never }>();
+    c.get("session").set(c.req.param("key"), body.value);
+    return c.body(null, 204);
+  });
+  app.post("/login/:user", (c) => {
+    c.get("session").setUser(c.req.param("user"), rotation(Number(c.req.query("remember") ?? 0)));
+    return c.body(null, 204);
+  });
+  app.post("/regenerate", (c) => {
+    c.get("session").regenerate();
+    return c.body(null, 204);
+  });
+  app.post("/logout", (c) => {
+    c.get("session").destroy();
+    return c.body(null, 204);
+  });
+  return serveFetch(app.fetch);
 }
 
 /** A signed token the server never issued, and the store key it would have: what SM-03 forges. */
