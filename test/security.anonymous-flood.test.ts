@@ -85,22 +85,24 @@ describe("anonymous flood", () => {
     expect(rows()).toBe(before);
   });
 
-  it("measured: a cookie-less GET of a form page stores one pre-session, anonymous, holding only its CSRF secret", async () => {
+  it("measured: a cookie-less GET of a form page stores at most one pre-session, anonymous, holding only its CSRF secret", async () => {
     const before = rows();
     const n = 50;
     await Promise.all(
       Array.from({ length: n }, () => fetch(`${demo.url}/login`).then((r) => r.text())),
     );
-    expect(rows() - before).toBe(n);
+    const created = rows() - before;
+    // Today one each; fewer would be an improvement, more a regression.
+    expect(created).toBeLessThanOrEqual(n);
     const recent = db
       .prepare("SELECT * FROM cloakroom_sessions ORDER BY created_at DESC LIMIT ?")
-      .all(n) as Record<string, unknown>[];
+      .all(created) as Record<string, unknown>[];
     const bytes = recent.map((r) =>
-      Object.values(r).reduce<number>((s, v) => s + String(v ?? "").length, 0),
+      Object.values(r).reduce<number>((sum, v) => sum + String(v ?? "").length, 0),
     );
-    const avg = bytes.reduce((a, b) => a + b, 0) / bytes.length;
+    const avg = bytes.reduce((a, b) => a + b, 0) / Math.max(1, bytes.length);
     console.info(
-      `anonymous-flood: GET /login stores ${avg.toFixed(0)} bytes of row text per cookie-less visit`,
+      `anonymous-flood: ${n} cookie-less GET /login stored ${created} records, ${avg.toFixed(0)} bytes of row text each`,
     );
     expect(avg).toBeLessThan(600);
     for (const r of recent) {
