@@ -11,13 +11,20 @@ describe("session value codec", () => {
       (Object.hasOwn(v, "__proto__") || Object.values(v).some(hasProtoKey));
     fc.assert(
       fc.property(
-        fc.jsonValue().filter((v) => !hasProtoKey(v)),
+        fc.jsonValue({ stringUnit: "grapheme" }).filter((v) => !hasProtoKey(v)),
         (v) => {
           // -0 becomes 0 through JSON; that is JSON's own equality.
           expect(decodeValue(encodeValue(v, "k"))).toEqual(JSON.parse(JSON.stringify(v)));
         },
       ),
     );
+  });
+
+  it("refuses strings some stores cannot keep: U+0000 and lone surrogates", () => {
+    expect(() => encodeValue("a\u0000b", "k")).toThrow(SessionDataError);
+    expect(() => encodeValue({ x: "\ud800" }, "k")).toThrow(SessionDataError);
+    expect(() => encodeValue({ "\udc00": 1 }, "k")).toThrow(SessionDataError);
+    expect(encodeValue("emoji 😀 ok", "k")).toBe('"emoji 😀 ok"');
   });
 
   it("refuses what JSON would silently change", () => {

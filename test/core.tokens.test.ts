@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigurationError } from "../src/core/errors.js";
-import { handleOf, mintToken, signingKeys, storeKeyOf, verifyToken } from "../src/core/token.js";
+import {
+  handleOf,
+  mintToken,
+  signingKeys,
+  storeKeyOf,
+  TokenVerifier,
+  verifyToken,
+} from "../src/core/token.js";
 
 const A = "a".repeat(32);
 const B = "b".repeat(32);
@@ -65,5 +72,22 @@ describe("session tokens", () => {
   it("demand secrets of at least 32 bytes", () => {
     expect(() => signingKeys("short")).toThrow(ConfigurationError);
     expect(() => signingKeys([])).toThrow(ConfigurationError);
+  });
+
+  it("verify the same from the cache: a remembered token still refuses a changed MAC", async () => {
+    const keys = signingKeys([B, A]);
+    const verifier = new TokenVerifier(keys, 2);
+    const { token, secret } = await mintToken(signingKeys(A));
+    const first = await verifier.verify(token);
+    const again = await verifier.verify(token);
+    expect(again).toEqual(first);
+    expect(again).toMatchObject({ secret, keyIndex: 1, storeKey: await storeKeyOf(secret) });
+    const forged = `${token.slice(0, -3)}${token.endsWith("AAA") ? "BBB" : "AAA"}`;
+    expect(await verifier.verify(forged)).toBeNull();
+    const other = signingKeys(B);
+    expect(await new TokenVerifier(other).verify(token)).toBeNull();
+    // Past capacity the oldest entry goes; verification still works from scratch.
+    for (let i = 0; i < 3; i++) await verifier.verify((await mintToken(keys)).token);
+    expect((await verifier.verify(token))?.keyIndex).toBe(1);
   });
 });

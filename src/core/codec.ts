@@ -15,6 +15,7 @@ import type { JsonValue } from "./json.js";
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 const MAX_DEPTH = 64;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const encoder = new TextEncoder();
 
 export function isForbiddenKey(key: string): boolean {
@@ -27,6 +28,9 @@ export function checkKey(key: string): void {
     throw new SessionDataError("session keys are non-empty strings of at most 200 characters");
   }
   if (FORBIDDEN_KEYS.has(key)) throw new SessionDataError(`"${key}" cannot be a session key`);
+  if (key.includes("\u0000") || LONE_SURROGATE.test(key)) {
+    throw new SessionDataError("session keys may not hold U+0000 or lone surrogates");
+  }
 }
 
 /** JSON text of a value, or a SessionDataError naming the path that is not JSON-safe. */
@@ -39,6 +43,12 @@ function check(value: unknown, path: string, depth: number): void {
   if (depth > MAX_DEPTH) throw new SessionDataError(`${path}: nested deeper than ${MAX_DEPTH}`);
   switch (typeof value) {
     case "string":
+      // Every store must keep what any store keeps: PostgreSQL's jsonb refuses
+      // U+0000, and MySQL/MariaDB null a whole document holding a lone surrogate.
+      if (value.includes("\u0000") || LONE_SURROGATE.test(value)) {
+        throw new SessionDataError(`${path}: strings may not hold U+0000 or lone surrogates`);
+      }
+      return;
     case "boolean":
       return;
     case "number":
@@ -57,6 +67,7 @@ function check(value: unknown, path: string, depth: number): void {
         );
       }
       for (const [k, v] of Object.entries(value)) {
+        check(k, `${path} key`, depth + 1);
         if (k === "__proto__")
           throw new SessionDataError(`${path}: key "__proto__" is not allowed`);
         check(v, `${path}.${k}`, depth + 1);

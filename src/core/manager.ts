@@ -24,7 +24,16 @@ import {
   type SessionInternals,
 } from "./session.js";
 import type { SessionStore, StoredSession } from "./store.js";
-import { handleOf, mintToken, signSecret, storeKeyOf, verifyToken } from "./token.js";
+import {
+  handleOf,
+  handleOfSync,
+  mintToken,
+  signSecret,
+  storeKeyOf,
+  TokenVerifier,
+} from "./token.js";
+
+const SYNC_HANDLES = handleOfSync("probe") !== undefined;
 
 /** 400 days: the longest Max-Age a browser keeps (RFC 6265bis §4.1.2.2, §5.5). */
 const MAX_AGE_CAP_SECONDS = 400 * 24 * 60 * 60;
@@ -56,9 +65,11 @@ export class SessionManager {
   readonly options: ResolvedOptions;
   readonly events: SessionEvents;
   readonly #commits = new WeakMap<Session, Promise<CommitOutcome>>();
+  readonly #verifier: TokenVerifier;
 
   constructor(options: SessionOptions) {
     this.options = resolveOptions(options);
+    this.#verifier = new TokenVerifier(this.options.keys);
     this.events = new SessionEvents((err) =>
       this.options.logger.error("cloakroom: a session event listener threw", { err }),
     );
@@ -106,12 +117,12 @@ export class SessionManager {
     const token = readToken(req.cookie, cookieName(o.cookie, secure));
     if (token === undefined) return new Session(s);
     s.hadCookie = true;
-    const verified = await verifyToken(o.keys, token);
+    const verified = await this.#verifier.verify(token);
     if (!verified) {
       o.logger.debug("cloakroom: session cookie ignored: malformed or bad signature");
       return new Session(s);
     }
-    const key = await storeKeyOf(verified.secret);
+    const key = verified.storeKey;
     const record = await this.#storeCall(() => o.store.get(key, o.now()));
     if (!record) {
       // Expired past its TTL, revoked, or destroyed elsewhere: the store cannot tell which.
@@ -130,7 +141,8 @@ export class SessionManager {
       return new Session(s);
     }
     s.key = key;
-    s.handle = await handleOf(key);
+    // Derived on first use where hashing is synchronous; up front elsewhere (Web Crypto is async).
+    s.handle = SYNC_HANDLES ? undefined : await handleOf(key);
     s.record = record;
     s.userId = record.userId;
     const { fields, size } = fieldsOf(record);

@@ -14,6 +14,7 @@ import {
 import { SessionDataError, SessionTooLargeError } from "./errors.js";
 import type { JsonValue } from "./json.js";
 import type { StoredSession } from "./store.js";
+import { handleOfSync } from "./token.js";
 
 /** What an adapter knows about the request that carries the session. */
 export interface RequestInfo {
@@ -42,7 +43,8 @@ const META_PREFIX = "$";
 /** @internal State the manager reads and writes; not part of the public API. */
 export interface SessionInternals {
   key: string | null;
-  handle: string | null;
+  /** Public handle; undefined while not yet derived from `key` (derived lazily: most requests never ask). */
+  handle: string | null | undefined;
   record: StoredSession | null;
   fields: Record<string, string>;
   size: number;
@@ -74,7 +76,9 @@ export class Session {
 
   /** The public handle of a stored session (safe to show and put in URLs); null until first saved. */
   get id(): string | null {
-    return this._s.handle;
+    const s = this._s;
+    if (s.handle === undefined) s.handle = s.key === null ? null : (handleOfSync(s.key) ?? null);
+    return s.handle;
   }
   /** The signed-in user, or null. Change it with {@link setUser}. */
   get userId(): string | null {
@@ -172,7 +176,7 @@ export class Session {
     if (s.key !== null) {
       s.dead.push({
         key: s.key,
-        handle: s.handle!,
+        handle: this.id!,
         userId: s.record?.userId ?? null,
         reason: "rotated",
       });
@@ -203,7 +207,7 @@ export class Session {
   destroy(): this {
     const s = this._s;
     if (s.key !== null)
-      s.dead.push({ key: s.key, handle: s.handle!, userId: s.userId, reason: "destroyed" });
+      s.dead.push({ key: s.key, handle: this.id!, userId: s.userId, reason: "destroyed" });
     s.key = null;
     s.handle = null;
     s.record = null;
@@ -245,6 +249,7 @@ export class Session {
     const before = s.fields[key];
     if (value === undefined) {
       if (before === undefined) return;
+      if (s.size < 0) s.size = encodedSize(s.fields);
       delete s.fields[key];
       s.size -= byteLength(key) + byteLength(before);
       this.#decoded.delete(key);
@@ -254,6 +259,7 @@ export class Session {
     }
     const text = encodeValue(value, key);
     if (text === before) return;
+    if (s.size < 0) s.size = encodedSize(s.fields);
     const size =
       s.size -
       (before === undefined ? 0 : byteLength(key) + byteLength(before)) +
@@ -285,5 +291,6 @@ export function emptyFields(): Record<string, string> {
 export function fieldsOf(record: StoredSession): { fields: Record<string, string>; size: number } {
   const fields = emptyFields();
   Object.assign(fields, record.data);
-  return { fields, size: encodedSize(fields) };
+  // -1: measured on the first write, so a read-only request never walks the data.
+  return { fields, size: -1 };
 }
