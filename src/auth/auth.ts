@@ -99,14 +99,18 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
     return { ok: true, id: creds.id };
   };
 
-  /** Makes room for one more session of `userId` under the cap, ending the least recently active. */
+  /**
+   * Ends the least recently active of the user's other sessions past the cap.
+   * Runs after the new session is stored: checked before, logins racing each
+   * other would each see the same count and all get in.
+   */
   const enforceCap = async (session: Session, userId: string): Promise<void> => {
     if (!Number.isFinite(ctx.maxSessionsPerUser)) return;
-    const live = (await sessions.listUserSessions(userId, session)).filter((d) => !d.current);
-    const excess = live.length - (ctx.maxSessionsPerUser - 1);
+    const others = (await sessions.listUserSessions(userId, session)).filter((d) => !d.current);
+    const excess = others.length - (ctx.maxSessionsPerUser - 1);
     if (excess <= 0) return;
     // listUserSessions sorts by most recent activity first: the tail goes.
-    for (const d of live.slice(-excess)) await sessions.revokeSession(userId, d.id);
+    for (const d of others.slice(-excess)) await sessions.revokeSession(userId, d.id);
   };
 
   const signedIn = async (session: Session): Promise<U | null> => guards.currentUser(session);
@@ -153,7 +157,6 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
         const v = session.get(k);
         if (v !== undefined) kept.push([k, v]);
       }
-      await enforceCap(session, user.id);
       const remember = input.remember === true;
       session.setUser(user.id, {
         keepData: false,
@@ -164,6 +167,8 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       resetCsrf(session);
       session.setMeta(META.authAt, now());
       session.setMeta(META.roles, rolesFingerprint(user.roles));
+      await sessions.commit(session);
+      await enforceCap(session, user.id);
       return { ok: true, user };
     },
 
