@@ -86,3 +86,21 @@ describe("cloakroom CLI", () => {
     expect((await cli("sessions", url)).errors[0]).toMatch(/--user/);
   });
 });
+
+describe("cloakroom stats", () => {
+  it("counts live and expired sessions and signed-in users", async () => {
+    const statsUrl = `sqlite:${join(dir, "stats.db")}`;
+    expect((await cli("migrate", statsUrl)).code).toBe(0);
+    const store = await createStore(statsUrl);
+    const now = Date.now();
+    await store.create(testKey(), record({ userId: "a" }));
+    await store.create(testKey(), record({ userId: "a" }));
+    await store.create(testKey(), record({ userId: "b" }));
+    await store.create(testKey(), record());
+    await store.create(testKey(), record({ userId: "c", idleExpiresAt: now - MIN }));
+    await store.close();
+    const r = await cli("stats", statsUrl, "--json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.lines[0]!)).toEqual({ store: "sqlite", live: 4, expired: 1, users: 2 });
+  });
+});

@@ -20,6 +20,7 @@ import type {
   SessionStore,
   SessionSummary,
   StoredSession,
+  StoreStats,
 } from "../../core/store.js";
 import { DEFAULT_TABLE } from "./identifiers.js";
 import { type MigrationResult, runMigrations } from "./migrator.js";
@@ -127,6 +128,15 @@ export class SqlStore implements SessionStore {
       this.#exec.query(this.#sql.listByUser(userId, now)),
     );
     return rows.map(toSummary);
+  }
+
+  async stats(now: number): Promise<StoreStats> {
+    const rows = await this.#call("stats", () => this.#exec.query(this.#sql.stats(now)));
+    const row = rows[0] ?? {};
+    // COUNT comes back as a string (pg bigint) or a number, depending on the driver.
+    const n = (v: unknown) => Number(v ?? 0);
+    const live = n(row.live);
+    return { live, expired: n(row.total) - live, users: n(row.users) };
   }
 
   async destroyByUser(userId: string, exceptKey?: string): Promise<number> {

@@ -113,6 +113,13 @@ export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
       ),
 
     purgeBatch: (now, limit) => q((b) => f.purgeBatch(names, b, now, limit)),
+
+    stats: (now) =>
+      q(
+        (b) =>
+          `SELECT COUNT(*) AS total, COUNT(CASE WHEN ${alive(b, now)} THEN 1 END) AS live, ` +
+          `COUNT(DISTINCT CASE WHEN ${alive(b, now)} THEN user_id END) AS users FROM ${t}`,
+      ),
   };
 }
 

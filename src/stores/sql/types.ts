@@ -81,6 +81,8 @@ export interface SqlStatements {
   destroyByUser(userId: string, exceptKey?: string): SqlQuery;
   /** Deletes at most `limit` expired rows, found through the expiry index. */
   purgeBatch(now: number, limit: number): SqlQuery;
+  /** One row `{ total, live, users }` (for `cloakroom stats`; a full count, not for the hot path). */
+  stats(now: number): SqlQuery;
 }
 
 /** Everything dialect-specific. */
