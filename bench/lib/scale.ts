@@ -266,6 +266,13 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult[]> {
         await attempt("cloakroom postgres store", () => cloakroomLayout("postgres", url, db));
     } finally {
       await db.end();
+      // A million rows per layout is hundreds of MB on the shared server: not left behind.
+      const cleanup = new pg.Client({ connectionString: o.pgAdmin });
+      await cleanup.connect();
+      await cleanup
+        .query('DROP DATABASE IF EXISTS "bench_scale" WITH (FORCE)')
+        .catch(() => undefined);
+      await cleanup.end();
     }
   }
   return out;
