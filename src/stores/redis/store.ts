@@ -14,6 +14,7 @@
  * then fails, the index holds a dangling member, which listByUser drops the
  * next time it meets it. `destroy` leaves the same kind of dangling member.
  */
+
 import { StoreUnavailableError } from "../../core/errors.js";
 import type {
   PatchResult,
@@ -23,6 +24,7 @@ import type {
   StoredSession,
 } from "../../core/store.js";
 import type { RedisCommandSender } from "./clients.js";
+import { Deadlines } from "./deadlines.js";
 import {
   DATA,
   decodeSession,
@@ -38,8 +40,10 @@ export interface RedisStoreSettings {
   /** Prefix of every key the store writes. @default "cr:" */
   keyPrefix?: string;
   /**
-   * Longest wait for one command, ms. Past it the call rejects with
-   * StoreUnavailableError (the command may still run later on the server).
+   * How long one command may wait, ms. Past it (within a quarter more: see
+   * deadlines.ts) the call rejects with StoreUnavailableError and the
+   * command is dropped from the client's queue (it may still have reached
+   * the server).
    * @default 2000
    */
   commandTimeout?: number;
@@ -68,6 +72,7 @@ export class RedisStore implements SessionStore {
   readonly #label: string;
   readonly #acks: number;
   readonly #ackTimeout: number;
+  readonly #deadlines: Deadlines;
 
   /** Prefer `createRedisStore()`, which builds the sender from a client or a URL. */
   constructor(sender: RedisCommandSender, settings: RedisStoreSettings = {}, label = "redis") {
@@ -77,6 +82,13 @@ export class RedisStore implements SessionStore {
     this.#label = label;
     this.#acks = settings.replicaAcks ?? 0;
     this.#ackTimeout = settings.replicaAckTimeout ?? 500;
+    this.#deadlines = new Deadlines(
+      this.#timeout,
+      (command) =>
+        new StoreUnavailableError(
+          `${this.#label}: ${command} got no answer in ${this.#timeout} ms`,
+        ),
+    );
   }
 
   async get(key: string, now: number): Promise<StoredSession | null> {
@@ -218,28 +230,14 @@ export class RedisStore implements SessionStore {
 
   /** One command with a deadline; any failure becomes StoreUnavailableError. */
   async #send(key: string, args: string[]): Promise<unknown> {
-    const abort = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        abort.abort();
-        reject(
-          new StoreUnavailableError(
-            `${this.#label}: ${args[0]} got no answer in ${this.#timeout} ms`,
-          ),
-        );
-      }, this.#timeout);
-    });
     try {
-      return await Promise.race([this.#redis.send(key, args, abort.signal), deadline]);
+      return await this.#deadlines.run(args[0]!, (signal) => this.#redis.send(key, args, signal));
     } catch (err) {
       if (err instanceof StoreUnavailableError || isNoScript(err)) throw err;
       throw new StoreUnavailableError(
         `${this.#label}: ${args[0]} failed: ${(err as Error)?.message ?? String(err)}`,
         { cause: err },
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
