@@ -24,7 +24,7 @@
  *   (measured: 264 → 649 B). User agents usually are longer, so `g` is cut
  *   into pieces of at most 64 bytes: `g`, `g1`, `g2`…
  */
-import type { SessionSummary, StoredSession } from "../../core/store.js";
+import type { StoredSession } from "../../core/store.js";
 
 /** Data fields start with this character. Metadata fields never do. */
 export const DATA = ":";
@@ -169,24 +169,5 @@ export function decodeSession(reply: HashReply): StoredSession | null {
     ...times,
     ip,
     userAgent: ua.length > 0 ? ua.join("") : null,
-  };
-}
-
-/** True while neither deadline has passed at `now` (the same rule as every store). */
-export function isAlive(r: { idleExpiresAt: number; absoluteExpiresAt: number }, now: number) {
-  return r.idleExpiresAt > now && r.absoluteExpiresAt > now;
-}
-
-/** A summary for listByUser, without the data. */
-export function summaryOf(key: string, userId: string, r: StoredSession): SessionSummary {
-  return {
-    key,
-    userId,
-    createdAt: r.createdAt,
-    lastSeenAt: r.lastSeenAt,
-    idleExpiresAt: r.idleExpiresAt,
-    absoluteExpiresAt: r.absoluteExpiresAt,
-    ip: r.ip,
-    userAgent: r.userAgent,
   };
 }

@@ -23,17 +23,10 @@ import type {
   SessionSummary,
   StoredSession,
 } from "../../core/store.js";
+import { isAlive, summaryOf } from "../record-json.js";
 import type { RedisCommandSender } from "./clients.js";
 import { Deadlines } from "./deadlines.js";
-import {
-  DATA,
-  decodeSession,
-  encodeSession,
-  isAlive,
-  sessionKey,
-  summaryOf,
-  userKey,
-} from "./layout.js";
+import { DATA, decodeSession, encodeSession, sessionKey, userKey } from "./layout.js";
 import { CREATE, INDEX_ADD, PATCH, type Script, TOUCH } from "./scripts.js";
 
 export interface RedisStoreSettings {
