@@ -31,6 +31,8 @@ export interface PgPoolClient {
   release(err?: Error | boolean): void;
 }
 
+const MAX_ATTEMPTS = 5;
+
 export class PgExecutor implements SqlExecutor {
   readonly #pool: PgPool;
   readonly #owned: boolean;
@@ -43,11 +45,32 @@ export class PgExecutor implements SqlExecutor {
   }
 
   async query(q: SqlQuery): Promise<SqlRow[]> {
-    return (await this.#pool.query(this.#config(q))).rows as SqlRow[];
+    return (await this.#send(q)).rows as SqlRow[];
   }
 
   async run(q: SqlQuery): Promise<number> {
-    return (await this.#pool.query(this.#config(q))).rowCount ?? 0;
+    return (await this.#send(q)).rowCount ?? 0;
+  }
+
+  /**
+   * One statement, sent again on another pooled connection when the server
+   * answers that it ended this connection's backend (57P01 admin_shutdown,
+   * 57P02 crash_shutdown: pg_terminate_backend, a restart). The statement
+   * did not complete — its FATAL came instead of CommandComplete, and a single
+   * autocommit statement is atomic — so sending it again is safe. Idle pooled
+   * connections killed together each fail this way once, so up to one try per
+   * pooled connection; a server that is really down fails differently
+   * (ECONNREFUSED) and is reported at once.
+   */
+  async #send(q: SqlQuery): Promise<PgResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#pool.query(this.#config(q));
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt >= MAX_ATTEMPTS || (code !== "57P01" && code !== "57P02")) throw err;
+      }
+    }
   }
 
   async exclusive<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
