@@ -3,14 +3,14 @@ import { SessionDataError, SessionTooLargeError } from "../src/core/errors.js";
 import { createSessions, type SessionManager } from "../src/core/manager.js";
 import type { Session } from "../src/core/session.js";
 import { MemoryStore } from "../src/stores/memory/index.js";
-import { countingStore } from "./support/counting-store.js";
+import { InstrumentedStore } from "./conformance/instrumented-store.js";
 
 const SECRET = "s".repeat(32);
 const OLD = "o".repeat(32);
 const MIN = 60_000;
 
 let clock: number;
-let store: ReturnType<typeof countingStore<MemoryStore>>;
+let store: InstrumentedStore;
 let sessions: SessionManager;
 
 function make(
@@ -48,7 +48,7 @@ async function request(
 
 beforeEach(() => {
   clock = Date.UTC(2026, 0, 1);
-  store = countingStore(new MemoryStore({ sweepInterval: 0, now: () => clock }));
+  store = new InstrumentedStore(new MemoryStore({ sweepInterval: 0, now: () => clock }));
   sessions = make();
 });
 
@@ -58,7 +58,7 @@ describe("session manager", () => {
       expect(s.get("anything")).toBeUndefined();
     });
     expect(r.out.setCookie).toBeNull();
-    expect(store.calls.get + store.writes()).toBe(0);
+    expect(store.calls.get + store.writes).toBe(0);
   });
 
   it("writes once and sets a cookie on the first write; later reads cost one get and no write", async () => {
@@ -68,7 +68,7 @@ describe("session manager", () => {
     expect(first.out.setCookie).toMatch(/^cloakroom=v1\./);
     expect(first.out.cacheControl).toBe("private, no-store");
     expect(store.calls.create).toBe(1);
-    store.reset();
+    store.resetCounts();
     clock += 1000;
     const read = await request(sessions, first.cookie, (s) => {
       expect(s.get("cart")).toEqual([1, 2, 3]);
@@ -76,21 +76,21 @@ describe("session manager", () => {
     expect(read.out.setCookie).toBeNull();
     expect(read.out.vary).toBe(true);
     expect(store.calls.get).toBe(1);
-    expect(store.writes()).toBe(0);
+    expect(store.writes).toBe(0);
   });
 
   it("writes only changed keys, and nothing when a value is set to what it was", async () => {
     const { cookie } = await request(sessions, undefined, (s) => s.set("a", 1).set("b", 2));
-    store.reset();
+    store.resetCounts();
     await request(sessions, cookie, (s) => s.set("a", 1));
-    expect(store.writes()).toBe(0);
+    expect(store.writes).toBe(0);
     await request(sessions, cookie, (s) => s.set("b", 3));
     expect(store.calls.patch).toBe(1);
   });
 
   it("throttles the sliding-expiry write to the touch interval", async () => {
     const { cookie } = await request(sessions, undefined, (s) => s.set("a", 1));
-    store.reset();
+    store.resetCounts();
     clock += 2 * MIN; // under the default interval (a tenth of 30 min)
     await request(sessions, cookie);
     expect(store.calls.touch).toBe(0);
@@ -189,7 +189,7 @@ describe("session manager", () => {
 
   it("treats forged and malformed cookies as no session, without touching the store", async () => {
     const a = await request(sessions, undefined, (s) => s.set("a", 1));
-    store.reset();
+    store.resetCounts();
     const forged = `${a.cookie!.slice(0, -2)}AA`;
     for (const c of [
       forged,

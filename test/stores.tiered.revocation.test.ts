@@ -13,8 +13,8 @@ import { createStore } from "../src/stores/create-store.js";
 import { FileStore } from "../src/stores/file/index.js";
 import { MemoryStore } from "../src/stores/memory/index.js";
 import { TieredStore } from "../src/stores/tiered/index.js";
+import { InstrumentedStore } from "./conformance/instrumented-store.js";
 import { record, testKey, testUser } from "./conformance/store-suite.js";
-import { countingStore } from "./support/counting-store.js";
 import { describeWithService, probe, SERVICE_URLS } from "./support/services.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloakroom-tiered-rev-"));
@@ -41,7 +41,7 @@ const memcachedDown = await probe("memcached", async () => {
 
 describeWithService("Memcached", memcachedDown, "tiered: shared cache", () => {
   it("a revoke on server A is seen by server B at once, though B was serving from the cache", async () => {
-    const durable = countingStore(durableOn("shared"));
+    const durable = new InstrumentedStore(durableOn("shared"));
     const open = async () => {
       const cache = await createStore(memcachedUrl);
       toClose.push(cache);
@@ -54,7 +54,7 @@ describeWithService("Memcached", memcachedDown, "tiered: shared cache", () => {
     await a.create(other, record({ userId }));
     expect(await b.get(key, Date.now())).not.toBeNull(); // fills the shared cache
     expect(await b.get(other, Date.now())).not.toBeNull();
-    durable.reset();
+    durable.resetCounts();
     expect(await a.get(key, Date.now())).not.toBeNull();
     expect(durable.calls.get).toBe(0); // A's read was a cache hit: the cache really serves
 
