@@ -6,7 +6,7 @@
 import { ConfigurationError } from "../../core/errors.js";
 import { importDriver } from "../driver.js";
 import { mysqlDialect } from "../sql/dialects/mysql.js";
-import { SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
+import { openSqlStore, type SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { MysqlExecutor, type MysqlPool } from "./executor.js";
 
 export { type CleanupOptions, type CleanupSummary, runCleanup } from "../sql/cleanup.js";
@@ -79,16 +79,8 @@ export async function createMysqlStore(options: MysqlStoreOptions): Promise<SqlS
       })
       .promise();
   }
-  const store = new SqlStore(new MysqlExecutor(pool, owned, queryTimeout), mysqlDialect, {
+  return openSqlStore(new MysqlExecutor(pool, owned, queryTimeout), mysqlDialect, {
     ...(options.table !== undefined ? { table: options.table } : {}),
+    migrate: options.migrate === true,
   });
-  if (options.migrate) {
-    try {
-      await store.migrate();
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
-  }
-  return store;
 }

@@ -6,7 +6,7 @@
 import { ConfigurationError } from "../../core/errors.js";
 import { importDriver } from "../driver.js";
 import { postgresDialect } from "../sql/dialects/postgres.js";
-import { SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
+import { openSqlStore, type SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { PgExecutor, type PgPool } from "./executor.js";
 
 export { type CleanupOptions, type CleanupSummary, runCleanup } from "../sql/cleanup.js";
@@ -73,16 +73,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     own.on("error", () => undefined);
     pool = own;
   }
-  const store = new SqlStore(new PgExecutor(pool, owned, queryTimeout), postgresDialect, {
+  return openSqlStore(new PgExecutor(pool, owned, queryTimeout), postgresDialect, {
     ...(options.table !== undefined ? { table: options.table } : {}),
+    migrate: options.migrate === true,
   });
-  if (options.migrate) {
-    try {
-      await store.migrate();
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
-  }
-  return store;
 }

@@ -219,3 +219,25 @@ export class SqlStore implements SessionStore {
     }
   }
 }
+
+/**
+ * A SQL store on `executor`, migrated first when `migrate` is set. A failed
+ * migration closes the store (and a pool it owns) before rejecting.
+ */
+export async function openSqlStore(
+  executor: SqlExecutor,
+  dialect: SqlDialect,
+  options: SqlStoreOptions & { migrate: boolean },
+): Promise<SqlStore> {
+  const { migrate, ...storeOptions } = options;
+  const store = new SqlStore(executor, dialect, storeOptions);
+  if (migrate) {
+    try {
+      await store.migrate();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  return store;
+}

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { importDriver } from "../driver.js";
 import { sqliteDialect } from "../sql/dialects/sqlite.js";
-import { SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
+import { openSqlStore, type SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { type SqliteDatabase, SqliteExecutor } from "./executor.js";
 
 export { type CleanupOptions, type CleanupSummary, runCleanup } from "../sql/cleanup.js";
@@ -56,17 +56,9 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     db.pragma("synchronous = NORMAL");
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeout ?? 5000))}`);
   }
-  const store = new SqlStore(new SqliteExecutor(db, owned), sqliteDialect, {
+  return openSqlStore(new SqliteExecutor(db, owned), sqliteDialect, {
     ...(options.table !== undefined ? { table: options.table } : {}),
     shared: !db.memory,
+    migrate: options.migrate ?? true,
   });
-  if (options.migrate ?? true) {
-    try {
-      await store.migrate();
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
-  }
-  return store;
 }
