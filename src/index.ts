@@ -1,7 +1,7 @@
 /**
  * Cloakroom core: server-side sessions that know no framework and no backend.
- * Adapters live in `cloakroom/express`, `cloakroom/fastify`, `cloakroom/web`;
- * stores in `cloakroom/stores/<name>` or through {@link createStore}.
+ * Adapters live in `cloakroom-sessions/express`, `cloakroom-sessions/fastify`, `cloakroom-sessions/web`;
+ * stores in `cloakroom-sessions/stores/<name>` or through {@link createStore}.
  */
 
 export { encodedSize } from "./core/codec.js";

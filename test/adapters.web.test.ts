@@ -1,7 +1,7 @@
 /**
- * The plain fetch helpers of `cloakroom/web` (`loadSession`/`commitSession`)
+ * The plain fetch helpers of `cloakroom-sessions/web` (`loadSession`/`commitSession`)
  * on a bare fetch handler — no framework — through the adapter conformance
- * suite; and a check that nothing on the `cloakroom/web` import path needs
+ * suite; and a check that nothing on the `cloakroom-sessions/web` import path needs
  * Node (no `node:` import, no `Buffer`), so it can run on other runtimes.
  */
 import { readFileSync } from "node:fs";
@@ -107,7 +107,7 @@ function startApp({ manager }: { manager: SessionManager }): Promise<AdapterApp>
 
 await adapterConformance("web (fetch helpers)", startApp);
 
-describe("cloakroom/web is runtime-neutral", () => {
+describe("cloakroom-sessions/web is runtime-neutral", () => {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
   /** Every source file reachable from `entry` through relative imports. */

@@ -1,5 +1,5 @@
 /**
- * The account page's password change over HTTP (cloakroom/auth
+ * The account page's password change over HTTP (cloakroom-sessions/auth
  * `changePassword`): every other session of the user dies, this one goes on
  * under a new token, the new password works and the old one does not; a
  * wrong current password, a password out of policy or a missing CSRF token

@@ -47,10 +47,10 @@ describe("package", () => {
   });
 
   it("has a CLI entry that runs", () => {
-    const bin = join(root, pkg.bin!.cloakroom!);
+    const bin = join(root, pkg.bin!["cloakroom-sessions"]!);
     expect(readFileSync(bin, "utf8").startsWith("#!/usr/bin/env node")).toBe(true);
     const out = execFileSync("node", [bin, "help"], { encoding: "utf8" });
-    expect(out).toContain("cloakroom migrate");
+    expect(out).toContain("cloakroom-sessions migrate");
   });
 
   it("declares every imported package; drivers only as optional peers", () => {

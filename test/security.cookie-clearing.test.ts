@@ -5,7 +5,7 @@
  * #344/#174, express-session #241/PR #1138). Checked with a non-default Path
  * and Domain, over HTTP and HTTPS (`__Host-`), on every way a session ends:
  * logout, idle expiry, revocation from elsewhere, and a forged cookie; on
- * Express, Fastify and Hono (cloakroom/web).
+ * Express, Fastify and Hono (cloakroom-sessions/web).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attributes, Client, type Reply } from "./conformance/http-client.js";

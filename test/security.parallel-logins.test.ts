@@ -1,7 +1,7 @@
 /**
  * Parallel logins of one user (REL-13, ASVS 5.0 V7.1.2, V15.4): every login
  * gets its own token, the user index lists exactly the live sessions, and
- * the per-user session cap (cloakroom/auth `maxSessionsPerUser`, default
+ * the per-user session cap (cloakroom-sessions/auth `maxSessionsPerUser`, default
  * 20, "the least recently active go") holds. In-process through the real
  * manager and auth on the memory store, with a fake clock.
  *

@@ -5,7 +5,7 @@
  * leaked into later sessions and dropped HttpOnly; #342: Secure decided
  * globally instead of per request; cookie-session 1.2.0 shared
  * `req.sessionOptions`). Requests are interleaved and concurrent, on each
- * adapter: Express, Fastify and Hono (cloakroom/web).
+ * adapter: Express, Fastify and Hono (cloakroom-sessions/web).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attributes, Client, type Reply } from "./conformance/http-client.js";

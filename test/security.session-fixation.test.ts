@@ -70,7 +70,7 @@ describe("a new token at every privilege change, the old one dead in the store (
     }
     expect((await client.get("/who", { cookie: regen.cookie })).json).toMatchObject({
       userId: "bob",
-      // Data carried by the core's setUser; cloakroom/auth's login keeps only `keepOnLogin` keys (auth.login test).
+      // Data carried by the core's setUser; cloakroom-sessions/auth's login keeps only `keepOnLogin` keys (auth.login test).
       data: { cart: ["book"] },
     });
   });

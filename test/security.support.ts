@@ -126,7 +126,7 @@ export async function startApp(options: SecAppOptions = {}): Promise<SecApp> {
 const rotation = (days: number) =>
   days > 0 ? { persistent: true, absoluteTimeout: days * 86_400_000 } : {};
 
-/** The standard routes (see {@link startApp}) on Fastify 5 through cloakroom/fastify. */
+/** The standard routes (see {@link startApp}) on Fastify 5 through cloakroom-sessions/fastify. */
 async function startFastify(manager: SessionManager) {
   const app = Fastify({ forceCloseConnections: true });
   await app.register(sessionPlugin, { manager });
@@ -157,7 +157,7 @@ async function startFastify(manager: SessionManager) {
   return { url, close: () => app.close() };
 }
 
-/** The standard routes on Hono through cloakroom/web, served by @hono/node-server. */
+/** The standard routes on Hono through cloakroom-sessions/web, served by @hono/node-server. */
 async function startHono(manager: SessionManager) {
   const app = new Hono<{ Variables: SessionVariables }>();
   app.use(webSession(manager));

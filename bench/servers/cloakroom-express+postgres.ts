@@ -1,4 +1,4 @@
-/** `cloakroom-express+postgres`: cloakroom/express on the postgres store. */
+/** `cloakroom-express+postgres`: cloakroom-sessions/express on the postgres store. */
 import { serveExpress } from "./cloakroom-express.js";
 
 await serveExpress("postgres", "cloakroom-express+postgres");

@@ -1,4 +1,4 @@
-/** `cloakroom-express+redis`: cloakroom/express on the redis store. */
+/** `cloakroom-express+redis`: cloakroom-sessions/express on the redis store. */
 import { serveExpress } from "./cloakroom-express.js";
 
 await serveExpress("redis", "cloakroom-express+redis");

@@ -1,4 +1,4 @@
-/** `cloakroom-express+sqlite`: cloakroom/express on the sqlite store. */
+/** `cloakroom-express+sqlite`: cloakroom-sessions/express on the sqlite store. */
 import { serveExpress } from "./cloakroom-express.js";
 
 await serveExpress("sqlite", "cloakroom-express+sqlite");

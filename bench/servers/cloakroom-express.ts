@@ -1,5 +1,5 @@
 /**
- * Cloakroom on Express (`cloakroom/express`), the same routes as the
+ * Cloakroom on Express (`cloakroom-sessions/express`), the same routes as the
  * incumbents. One file for every store: the scenario files name the backend.
  */
 import express from "express";

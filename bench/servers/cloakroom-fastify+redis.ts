@@ -1,4 +1,4 @@
-/** `cloakroom-fastify+redis`: the cloakroom/fastify plugin on the Redis store. */
+/** `cloakroom-fastify+redis`: the cloakroom-sessions/fastify plugin on the Redis store. */
 import Fastify from "fastify";
 import { sessionPlugin } from "../../src/adapters/fastify/index.js";
 import { openSessions } from "./cloakroom-shared.js";

@@ -1,4 +1,4 @@
-/** `cloakroom-hono+redis`: cloakroom/web's Hono middleware on the Redis store, served by @hono/node-server. */
+/** `cloakroom-hono+redis`: cloakroom-sessions/web's Hono middleware on the Redis store, served by @hono/node-server. */
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { type SessionVariables, session } from "../../src/adapters/web/index.js";

@@ -16,7 +16,7 @@ import { env, IDLE_MS, USER_ID } from "./common.js";
 type Data = Partial<SessionData> & { userId?: string; counter?: number; [key: string]: unknown };
 
 /**
- * express-session's `req.session`. Typed by hand because cloakroom/express
+ * express-session's `req.session`. Typed by hand because cloakroom-sessions/express
  * augments `Request.session` with its own type in the same TypeScript
  * program, and the two augmentations cannot both win.
  */

@@ -10,7 +10,7 @@ import { createClient } from "redis";
 import { env, IDLE_MS, onShutdown, ready, USER_ID } from "./common.js";
 
 /**
- * @fastify/session's `request.session`, typed by hand: cloakroom/fastify
+ * @fastify/session's `request.session`, typed by hand: cloakroom-sessions/fastify
  * augments `FastifyRequest.session` in the same TypeScript program.
  */
 interface FSession {

@@ -1,5 +1,5 @@
 /**
- * The demo's auth flows, every one of them `cloakroom/auth`: argon2id
+ * The demo's auth flows, every one of them `cloakroom-sessions/auth`: argon2id
  * hashing, login with throttling and equal-time failures, logout in all its
  * forms, fresh roles on each request, sudo mode, password changes, CSRF
  * tokens and device names. This

@@ -1,8 +1,8 @@
 /**
  * The one place the demo imports Cloakroom from. A real app writes
- * `from "cloakroom"`; the demo runs from the source tree (no build step for
+ * `from "cloakroom-sessions"`; the demo runs from the source tree (no build step for
  * `npm start`), so it imports the same modules by path. The adapters
- * (`cloakroom/express`, `/fastify`, `/web`) are imported by their wiring
+ * (`cloakroom-sessions/express`, `/fastify`, `/web`) are imported by their wiring
  * only, so running on one framework never loads the others.
  */
 

@@ -23,7 +23,7 @@ function osName(os: string | undefined, model: string | undefined): string | und
  */
 export async function describeDevice(userAgent: string | null | undefined): Promise<string> {
   if (typeof userAgent !== "string" || userAgent.trim() === "") return UNKNOWN;
-  bowser ??= importDriver<Bowser>("bowser", "Device names (cloakroom/auth)");
+  bowser ??= importDriver<Bowser>("bowser", "Device names (cloakroom-sessions/auth)");
   const { parse } = await bowser;
   let parsed: ReturnType<Bowser["parse"]>;
   try {

@@ -1,5 +1,5 @@
 /**
- * The two errors `cloakroom/auth` throws. Everything else it reports as a
+ * The two errors `cloakroom-sessions/auth` throws. Everything else it reports as a
  * result object (`{ ok: false, reason }`), because a wrong password or a
  * missing role is an answer, not a failure.
  */

@@ -1,5 +1,5 @@
 /**
- * `cloakroom/auth`: password login, logout everywhere, throttling, roles and
+ * `cloakroom-sessions/auth`: password login, logout everywhere, throttling, roles and
  * permissions, sudo mode, CSRF tokens and a device list, on top of the core
  * sessions. Framework-agnostic: calls take a {@link Session} and resolve to
  * result objects that each adapter maps to HTTP. See docs/auth.md.

@@ -78,7 +78,7 @@ const FAIL: VerifyResult = Object.freeze({ ok: false, needsRehash: false });
 
 let argon2: Promise<Argon2> | undefined;
 function loadArgon2(): Promise<Argon2> {
-  argon2 ??= importDriver<Argon2>("@node-rs/argon2", "Password hashing (cloakroom/auth)");
+  argon2 ??= importDriver<Argon2>("@node-rs/argon2", "Password hashing (cloakroom-sessions/auth)");
   return argon2;
 }
 

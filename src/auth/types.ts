@@ -1,5 +1,5 @@
 /**
- * The types an app meets when it wires `cloakroom/auth`: the user directory
+ * The types an app meets when it wires `cloakroom-sessions/auth`: the user directory
  * it implements, and the result objects every call resolves to. Results are
  * plain discriminated unions so each framework maps them to HTTP its own way.
  */

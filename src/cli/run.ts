@@ -1,5 +1,5 @@
 /**
- * `npx cloakroom <command>`: migrations, schema, cleanup, listing and revoking
+ * `npx cloakroom-sessions <command>`: migrations, schema, cleanup, listing and revoking
  * sessions, stats. One file per command in ./commands.
  */
 import { parseArgs } from "node:util";
@@ -27,7 +27,7 @@ export async function run(argv: string[], out: Output = consoleOutput()): Promis
       strict: true,
     });
   } catch (err) {
-    out.error(`${(err as Error).message}\n\nusage: cloakroom ${command.usage}`);
+    out.error(`${(err as Error).message}\n\nusage: cloakroom-sessions ${command.usage}`);
     return 1;
   }
   try {
@@ -47,7 +47,7 @@ export async function run(argv: string[], out: Output = consoleOutput()): Promis
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(
-    ([, c]) => `  cloakroom ${c.usage.padEnd(52)} ${c.summary}`,
+    ([, c]) => `  cloakroom-sessions ${c.usage.padEnd(52)} ${c.summary}`,
   );
   return `usage:\n${lines.join("\n")}\n\nStore URLs: memory: sqlite:./file.db postgres://… mysql://… redis://… (see README).`;
 }

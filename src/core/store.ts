@@ -123,7 +123,7 @@ export interface SessionStore {
   /** Deletes records expired at `now`, in bounded batches. Resolves to the number removed (0 with native TTL). */
   purgeExpired(now: number, options?: PurgeOptions): Promise<number>;
 
-  /** Counts for `cloakroom stats`; stores that cannot count cheaply omit it. */
+  /** Counts for `cloakroom-sessions stats`; stores that cannot count cheaply omit it. */
   stats?(now: number): Promise<StoreStats>;
 
   /**

@@ -28,7 +28,7 @@ export type RecheckOutcome =
   | { ok: false; reason: "policy"; message: string };
 
 /**
- * The auth flows the demo uses, all provided by `cloakroom/auth` (see
+ * The auth flows the demo uses, all provided by `cloakroom-sessions/auth` (see
  * `auth.ts`): the demo implements none of them itself.
  */
 export interface DemoAuth {

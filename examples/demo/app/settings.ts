@@ -1,7 +1,7 @@
 /**
  * The account page: who you are, and a password change behind sudo mode.
  *
- * Sudo mode (cloakroom/auth `requireRecentAuth` / `reauthenticate`): the
+ * Sudo mode (cloakroom-sessions/auth `requireRecentAuth` / `reauthenticate`): the
  * page's sensitive form opens only within `DEMO_SUDO_MAX_AGE` (10 min) of
  * a password check — the login itself, or the "confirm your password" form
  * shown once that window has passed (the GitHub pattern). The change itself

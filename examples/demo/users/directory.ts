@@ -30,7 +30,7 @@ export interface UserDirectory {
   /** Takes the name as typed; normalised here (see {@link normalizeUsername}). */
   findByUsername(username: string): Promise<User | null>;
   findById(id: string): Promise<User | null>;
-  /** Stores a new hash (cloakroom/auth rehashes on login when its parameters changed). */
+  /** Stores a new hash (cloakroom-sessions/auth rehashes on login when its parameters changed). */
   setPasswordHash(id: string, passwordHash: string): Promise<void>;
   /** The new user, or null when the username is taken. */
   create(user: NewUser): Promise<User | null>;

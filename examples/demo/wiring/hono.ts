@@ -1,10 +1,10 @@
-/** The demo on Hono (on @hono/node-server) through `cloakroom/web`. */
+/** The demo on Hono (on @hono/node-server) through `cloakroom-sessions/web`. */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve as listen } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-// In an app: import { session, type SessionVariables } from "cloakroom/web";
+// In an app: import { session, type SessionVariables } from "cloakroom-sessions/web";
 import { session as honoSession, type SessionVariables } from "../../../src/adapters/web/index.js";
 import type { DemoContext } from "../app/context.js";
 import type { DemoResponse } from "../app/http.js";

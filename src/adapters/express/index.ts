@@ -1,10 +1,10 @@
 /**
- * `cloakroom/express`: session middleware for Express 4 and 5.
+ * `cloakroom-sessions/express`: session middleware for Express 4 and 5.
  *
  * @example
  * import express from "express";
- * import { createStore } from "cloakroom";
- * import { session } from "cloakroom/express";
+ * import { createStore } from "cloakroom-sessions";
+ * import { session } from "cloakroom-sessions/express";
  *
  * const app = express();
  * app.use(session({ store: await createStore("sqlite:./data/sessions.db"), secrets: [process.env.SESSION_SECRET!] }));

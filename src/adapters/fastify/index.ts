@@ -1,5 +1,5 @@
 /**
- * `cloakroom/fastify`: a Fastify 5 plugin. `request.session` is loaded in
+ * `cloakroom-sessions/fastify`: a Fastify 5 plugin. `request.session` is loaded in
  * `onRequest` (no store call without a session cookie) and committed once in
  * `onSend`, before the headers leave. Store errors are thrown from the hooks
  * with `status` 503 (or 413), which Fastify's error handling answers with.
@@ -15,7 +15,7 @@
  *
  * @example
  * import Fastify from "fastify";
- * import { sessionPlugin } from "cloakroom/fastify";
+ * import { sessionPlugin } from "cloakroom-sessions/fastify";
  *
  * const app = Fastify();
  * await app.register(sessionPlugin, { store: await createStore("sqlite:./data/sessions.db"), secrets });
@@ -46,7 +46,7 @@ export type FastifySessionOptions = SessionOptions | { manager: SessionManager }
 
 const { default: fp } = await importDriver<typeof import("fastify-plugin")>(
   "fastify-plugin",
-  "cloakroom/fastify",
+  "cloakroom-sessions/fastify",
 );
 
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, opts) => {

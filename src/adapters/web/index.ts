@@ -1,5 +1,5 @@
 /**
- * `cloakroom/web`: sessions for the Fetch API (`Request`/`Response`): a Hono
+ * `cloakroom-sessions/web`: sessions for the Fetch API (`Request`/`Response`): a Hono
  * middleware, and plain helpers for any fetch-style handler (Deno, Bun,
  * workers, Next.js route handlers). No Node-only API on this path.
  */

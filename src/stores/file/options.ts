@@ -8,7 +8,7 @@ export interface FileStoreOptions {
   lockTimeout?: number;
   /** A lock or temp file older than this was left by a crash and is removed, ms. @default 10000 */
   staleAfter?: number;
-  /** How often expired files are swept, ms; 0 disables the sweep (use `npx cloakroom cleanup`). @default 600000 */
+  /** How often expired files are swept, ms; 0 disables the sweep (use `npx cloakroom-sessions cleanup`). @default 600000 */
   sweepInterval?: number;
   /** Clock used by the sweep. @default Date.now */
   now?: () => number;

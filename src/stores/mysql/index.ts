@@ -1,5 +1,5 @@
 /**
- * `cloakroom/stores/mysql`: sessions in a MySQL 8 or MariaDB 10.11 table
+ * `cloakroom-sessions/stores/mysql`: sessions in a MySQL 8 or MariaDB 10.11 table
  * (driver `mysql2`, an optional peer). Data is JSON, patched field by field
  * with JSON_SET/JSON_REMOVE in one UPDATE; times are BIGINT milliseconds.
  */
@@ -43,7 +43,7 @@ interface Mysql2 {
 /**
  * Opens a MySQL/MariaDB session store on a URL or on your pool.
  * @example
- * import { createMysqlStore } from "cloakroom/stores/mysql";
+ * import { createMysqlStore } from "cloakroom-sessions/stores/mysql";
  * const store = await createMysqlStore({ url: "mysql://app@127.0.0.1:3306/app", migrate: true });
  */
 export async function createMysqlStore(options: MysqlStoreOptions): Promise<SqlStore> {

@@ -1,5 +1,5 @@
 /**
- * `cloakroom/stores/postgres`: sessions in a PostgreSQL table beside the
+ * `cloakroom-sessions/stores/postgres`: sessions in a PostgreSQL table beside the
  * app's own data (driver `pg`, an optional peer). Data is JSONB, patched
  * field by field in one UPDATE; times are BIGINT milliseconds.
  */
@@ -27,7 +27,7 @@ export interface PostgresStoreOptions extends Omit<SqlStoreOptions, "shared"> {
   connectTimeout?: number;
   /** Size of a pool the store opens. @default 10 */
   max?: number;
-  /** Apply pending migrations when the store opens (else run `store.migrate()` or `cloakroom migrate`). @default false */
+  /** Apply pending migrations when the store opens (else run `store.migrate()` or `cloakroom-sessions migrate`). @default false */
   migrate?: boolean;
 }
 
@@ -43,7 +43,7 @@ interface PgModule {
 /**
  * Opens a PostgreSQL session store on a URL or on your pool.
  * @example
- * import { createPostgresStore } from "cloakroom/stores/postgres";
+ * import { createPostgresStore } from "cloakroom-sessions/stores/postgres";
  * const store = await createPostgresStore({ url: process.env.DATABASE_URL, migrate: true });
  * // or: await createPostgresStore({ pool: myPool, table: "auth.sessions" });
  */

@@ -1,5 +1,5 @@
 /**
- * `cloakroom/stores/redis`: sessions in Redis or Valkey — standalone, behind
+ * `cloakroom-sessions/stores/redis`: sessions in Redis or Valkey — standalone, behind
  * Sentinel, or on Redis Cluster — through node-redis or ioredis.
  * Layout, costs and atomicity: store.ts and docs/redis.md.
  */

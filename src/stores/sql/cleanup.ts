@@ -1,5 +1,5 @@
 /**
- * Cleanup with a human watching: what `cloakroom cleanup <url>` runs. On a
+ * Cleanup with a human watching: what `cloakroom-sessions cleanup <url>` runs. On a
  * terminal it redraws one progress line; elsewhere (CI, cron logs) it prints
  * a line every few seconds; at the end, a summary.
  */

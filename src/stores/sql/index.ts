@@ -1,5 +1,5 @@
 /**
- * The SQL store family, shared by `cloakroom/stores/sqlite`, `/postgres` and
+ * The SQL store family, shared by `cloakroom-sessions/stores/sqlite`, `/postgres` and
  * `/mysql`: for the CLI (migrate, schema, cleanup) and for custom executors.
  */
 export {

@@ -93,9 +93,9 @@ export interface MigrationSqlOptions {
 /**
  * The SQL of every migration for `dialect`, for users who run their own
  * migration tool (Drizzle, Kysely, Prisma, Alembic…). This is what
- * `cloakroom schema <dialect>` prints.
+ * `cloakroom-sessions schema <dialect>` prints.
  * @example
- * import { migrationSql } from "cloakroom/stores/postgres";
+ * import { migrationSql } from "cloakroom-sessions/stores/postgres";
  * await sql.raw(migrationSql("postgres", { table: "sessions" })).execute(db); // Kysely
  */
 export function migrationSql(dialect: SqlDialectName, options: MigrationSqlOptions = {}): string {

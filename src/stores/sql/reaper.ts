@@ -1,6 +1,6 @@
 /**
  * The opt-in in-process reaper: purges expired sessions on an interval, for
- * apps that do not schedule `cloakroom cleanup`. Off unless started. Runs
+ * apps that do not schedule `cloakroom-sessions cleanup`. Off unless started. Runs
  * never overlap, the timer never keeps the process alive, and a failed run is
  * logged and retried at the next tick (the store may be down for a while).
  */

@@ -81,7 +81,7 @@ export interface SqlStatements {
   destroyByUser(userId: string, exceptKey?: string): SqlQuery;
   /** Deletes at most `limit` expired rows, found through the expiry index. */
   purgeBatch(now: number, limit: number): SqlQuery;
-  /** One row `{ total, live, users }` (for `cloakroom stats`; a full count, not for the hot path). */
+  /** One row `{ total, live, users }` (for `cloakroom-sessions stats`; a full count, not for the hot path). */
   stats(now: number): SqlQuery;
 }
 

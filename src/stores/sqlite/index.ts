@@ -1,5 +1,5 @@
 /**
- * `cloakroom/stores/sqlite`: sessions in a SQLite file, the embedded default.
+ * `cloakroom-sessions/stores/sqlite`: sessions in a SQLite file, the embedded default.
  * Needs `better-sqlite3` (major 12). The file is opened in WAL mode, so
  * readers never wait for the writer, with a busy timeout so that several
  * processes on one file queue instead of failing.
@@ -36,7 +36,7 @@ export interface SqliteStoreOptions extends Omit<SqlStoreOptions, "shared"> {
 /**
  * Opens a SQLite session store.
  * @example
- * import { createSqliteStore } from "cloakroom/stores/sqlite";
+ * import { createSqliteStore } from "cloakroom-sessions/stores/sqlite";
  * const store = await createSqliteStore({ path: "./data/sessions.db" });
  */
 export async function createSqliteStore(options: SqliteStoreOptions): Promise<SqlStore> {

@@ -49,7 +49,7 @@ export const postgresDialect: SqlDialect = {
       { sql: "BEGIN", params: [] },
       {
         sql: "SELECT pg_advisory_xact_lock(hashtext($1))",
-        params: [`cloakroom migrate ${names.table}`],
+        params: [`cloakroom-sessions migrate ${names.table}`],
       },
     ],
     commit: [{ sql: "COMMIT", params: [] }],
