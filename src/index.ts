@@ -1,6 +1,6 @@
 /**
  * Cloakroom core: server-side sessions that know no framework and no backend.
- * Adapters live in `cloakroom-sessions/express`, `cloakroom-sessions/fastify`, `cloakroom-sessions/web`;
+ * Adapters live in `cloakroom-sessions/express`, `/fastify`, `/hono` and `/web`;
  * stores in `cloakroom-sessions/stores/<name>` or through {@link createStore}.
  */
 

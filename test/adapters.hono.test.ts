@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SessionVariables, session } from "../src/adapters/web/index.js";
+import { type SessionVariables, session } from "../src/adapters/hono/index.js";
 import { createSessions, type SessionManager } from "../src/core/manager.js";
 import { MemoryStore } from "../src/stores/memory/index.js";
 import { type AdapterApp, adapterConformance, SECRET } from "./conformance/adapter-suite.js";

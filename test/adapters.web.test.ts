@@ -134,4 +134,14 @@ describe("cloakroom-sessions/web is runtime-neutral", () => {
       }
     }
   });
+
+  it("references no framework, not even as types: a fetch-only app needs no hono", () => {
+    const files = [...graph(resolve(root, "src/adapters/web/index.ts"))];
+    for (const file of files) {
+      const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+      expect(/from\s+"(hono|express|fastify)["/]/.test(code), `${file} imports a framework`).toBe(
+        false,
+      );
+    }
+  });
 });

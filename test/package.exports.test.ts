@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
-  exports: Record<string, string | { types: string; import: string }>;
+  exports: Record<string, string | { types: string; default: string }>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
@@ -39,11 +39,28 @@ describe("package", () => {
   it("maps every export to a built module and its types", async () => {
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (typeof target === "string") continue;
-      expect(existsSync(join(root, target.import)), `${subpath} → ${target.import}`).toBe(true);
+      expect(existsSync(join(root, target.default)), `${subpath} → ${target.default}`).toBe(true);
       expect(existsSync(join(root, target.types)), `${subpath} → ${target.types}`).toBe(true);
-      const mod = (await import(join(root, target.import))) as Record<string, unknown>;
+      const mod = (await import(join(root, target.default))) as Record<string, unknown>;
       expect(Object.keys(mod).length, `${subpath} exports something`).toBeGreaterThan(0);
     }
+  });
+
+  it("loads every entry point through require() (CommonJS apps), by its package name", () => {
+    const subpaths = Object.keys(pkg.exports).filter((s) => s !== "./package.json");
+    // A separate CommonJS process: the package resolves itself by name from the repo root.
+    // A top-level await anywhere in an entry point's graph fails here (ERR_REQUIRE_ASYNC_MODULE).
+    const script = `for (const s of ${JSON.stringify(subpaths)}) {
+      const name = "cloakroom-sessions" + s.slice(1);
+      const n = Object.keys(require(name)).length;
+      if (n === 0) throw new Error(name + " exports nothing through require()");
+      console.log(name, n);
+    }`;
+    const out = execFileSync("node", ["--input-type=commonjs", "-e", script], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(out.trim().split("\n")).toHaveLength(subpaths.length);
   });
 
   it("has a CLI entry that runs", () => {
@@ -61,7 +78,7 @@ describe("package", () => {
       const text = readFileSync(file, "utf8");
       for (const m of text.matchAll(/(?:^|\n)\s*import\s+(?!type\b)[^;]*?from\s+"([^".][^"]*)"/g))
         imported.add(packageOf(m[1]!));
-      for (const m of text.matchAll(/importDriver(?:<[^>]*>)?\(\s*"([^"]+)"/g))
+      for (const m of text.matchAll(/(?:importDriver|requireDriver)(?:<[^>]*>)?\(\s*"([^"]+)"/g))
         imported.add(packageOf(m[1]!));
       for (const m of text.matchAll(/\bimport\(\s*"([^".][^"]*)"\s*\)/g))
         imported.add(packageOf(m[1]!));

@@ -11,7 +11,7 @@ import Fastify from "fastify";
 import { Hono } from "hono";
 import { session } from "../src/adapters/express/index.js";
 import { sessionPlugin } from "../src/adapters/fastify/index.js";
-import { type SessionVariables, session as webSession } from "../src/adapters/web/index.js";
+import { type SessionVariables, session as webSession } from "../src/adapters/hono/index.js";
 import { isCloakroomError } from "../src/core/errors.js";
 import { createSessions, type SessionManager } from "../src/core/manager.js";
 import type { SessionOptions } from "../src/core/options.js";

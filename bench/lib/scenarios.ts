@@ -30,7 +30,7 @@ const S = (
 
 const EXPRESS = "src/adapters/express/index.ts";
 const FASTIFY = "src/adapters/fastify/index.ts";
-const WEB = "src/adapters/web/index.ts";
+const HONO = "src/adapters/hono/index.ts";
 const REDIS = "src/stores/redis/index.ts";
 const PG = "src/stores/postgres/index.ts";
 const SQLITE = "src/stores/sqlite/index.ts";
@@ -72,7 +72,7 @@ export const SCENARIOS: readonly Scenario[] = [
   }),
   S("hono-hello", "hono", "none"),
   // No Hono session incumbent exists to pair with: compared with its ceiling only.
-  S("cloakroom-hono+redis", "hono", "redis", { ours: true, needs: [WEB, REDIS] }),
+  S("cloakroom-hono+redis", "hono", "redis", { ours: true, needs: [HONO, REDIS] }),
 ];
 
 export const ceilingOf = (s: Scenario): string => `${s.framework}-hello`;

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { MissingDriverError } from "../core/errors.js";
 
 /**
@@ -10,14 +11,33 @@ export async function importDriver<T>(packageName: string, purpose: string): Pro
   try {
     return (await import(packageName)) as T;
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    const message = String((err as Error)?.message ?? "");
-    if (
-      (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") &&
-      message.includes(`'${packageName}'`)
-    ) {
-      throw new MissingDriverError(packageName, purpose, { cause: err });
-    }
-    throw err;
+    throw asMissingDriver(err, packageName, purpose);
   }
+}
+
+/**
+ * Loads a CommonJS peer dependency synchronously, for module bodies that must
+ * not use top-level `await`: a module with one cannot be `require()`d
+ * (ERR_REQUIRE_ASYNC_MODULE), which would lock CommonJS apps out of it.
+ * @internal
+ */
+export function requireDriver<T>(packageName: string, purpose: string): T {
+  try {
+    return createRequire(import.meta.url)(packageName) as T;
+  } catch (err) {
+    throw asMissingDriver(err, packageName, purpose);
+  }
+}
+
+/** Only "module not found" for that very package becomes MissingDriverError. */
+function asMissingDriver(err: unknown, packageName: string, purpose: string): unknown {
+  const code = (err as { code?: string }).code;
+  const message = String((err as Error)?.message ?? "");
+  if (
+    (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") &&
+    message.includes(`'${packageName}'`)
+  ) {
+    return new MissingDriverError(packageName, purpose, { cause: err });
+  }
+  return err;
 }

@@ -25,7 +25,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { SessionManager } from "../../core/manager.js";
 import type { SessionOptions } from "../../core/options.js";
 import type { RequestInfo } from "../../core/session.js";
-import { importDriver } from "../../stores/driver.js";
+import { requireDriver } from "../../stores/driver.js";
 import { HEADERS_SENT_MESSAGE, managerOf } from "../common/manager-of.js";
 import { type HeaderTarget, OutcomeWriter } from "../common/outcome.js";
 import { RequestSession } from "../common/request-session.js";
@@ -44,7 +44,9 @@ declare module "fastify" {
 /** Plugin options: the options of `createSessions`, or a ready manager as `{ manager }`. */
 export type FastifySessionOptions = SessionOptions | { manager: SessionManager };
 
-const { default: fp } = await importDriver<typeof import("fastify-plugin")>(
+// Loaded synchronously: a top-level await here would make this entry point
+// impossible to require() from CommonJS apps.
+const fp = requireDriver<typeof import("fastify-plugin")>(
   "fastify-plugin",
   "cloakroom-sessions/fastify",
 );

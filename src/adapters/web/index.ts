@@ -1,7 +1,8 @@
 /**
- * `cloakroom-sessions/web`: sessions for the Fetch API (`Request`/`Response`): a Hono
- * middleware, and plain helpers for any fetch-style handler (Deno, Bun,
- * workers, Next.js route handlers). No Node-only API on this path.
+ * `cloakroom-sessions/web`: sessions for the Fetch API (`Request`/`Response`):
+ * plain helpers for any fetch-style handler (Deno, Bun, workers, Next.js
+ * route handlers). No Node-only API and no framework on this path; the Hono
+ * middleware is `cloakroom-sessions/hono`.
  */
 export type { SessionsConfig } from "../common/manager-of.js";
 export { RequestSession } from "../common/request-session.js";
@@ -13,4 +14,3 @@ export {
   loadSession,
   requestInfo,
 } from "./fetch.js";
-export { type HonoSessionOptions, type SessionVariables, session } from "./hono.js";

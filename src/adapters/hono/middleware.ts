@@ -10,7 +10,7 @@ import type { RequestInfo } from "../../core/session.js";
 import { HEADERS_SENT_MESSAGE, managerOf, type SessionsConfig } from "../common/manager-of.js";
 import { type HeaderTarget, OutcomeWriter } from "../common/outcome.js";
 import { RequestSession } from "../common/request-session.js";
-import { type ConnectionInfo, errorResponse, requestInfo } from "./fetch.js";
+import { type ConnectionInfo, errorResponse, requestInfo } from "../web/fetch.js";
 
 /** The context variables the middleware sets: `c.get("session")`, `c.get("sessions")`. */
 export interface SessionVariables {
