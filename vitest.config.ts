@@ -1,6 +1,13 @@
+import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
+// "cloakroom-sessions/*" imported inside this repo (the demo) resolves to src/*.ts,
+// as under `npm start` (tsx --conditions=cloakroom-source) and tsc (customConditions).
+const conditions = ["cloakroom-source", ...defaultServerConditions];
+
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,

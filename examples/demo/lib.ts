@@ -1,9 +1,11 @@
 /**
- * The one place the demo imports Cloakroom from. A real app writes
- * `from "cloakroom-sessions"`; the demo runs from the source tree (no build step for
- * `npm start`), so it imports the same modules by path. The adapters
- * (`cloakroom-sessions/express`, `/fastify`, `/web`) are imported by their wiring
- * only, so running on one framework never loads the others.
+ * The one place the demo imports Cloakroom's core from, by package name as an
+ * app does. The adapters (`cloakroom-sessions/express`, `/fastify`, `/hono`)
+ * are imported by their wiring only, so running on one framework never loads
+ * the others. The names resolve to this repository itself (package
+ * self-reference); `npm start`, the tests and `tsc` pass the
+ * `cloakroom-source` export condition, which maps them to `src/*.ts`, so no
+ * build step is needed (see package.json "exports").
  */
 
 export {
@@ -13,7 +15,7 @@ export {
   csrfToken,
   PasswordRejectedError,
   verifyCsrf,
-} from "../../src/auth/index.js";
+} from "cloakroom-sessions/auth";
 export {
   ConfigurationError,
   createSessions,
@@ -28,4 +30,4 @@ export {
   type SessionStore,
   SessionTooLargeError,
   StoreUnavailableError,
-} from "../../src/index.js";
+} from "cloakroom-sessions";

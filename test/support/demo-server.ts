@@ -49,7 +49,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServer> 
     DEMO_FRAMEWORK: options.framework ?? "express",
     ...options.env,
   };
-  const child = spawn(TSX, [join(ROOT, "examples/demo/main.ts")], {
+  const child = spawn(TSX, ["--conditions=cloakroom-source", join(ROOT, "examples/demo/main.ts")], {
     cwd: dataDir,
     env,
     stdio: ["ignore", "pipe", "pipe"],

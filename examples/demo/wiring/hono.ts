@@ -1,11 +1,10 @@
-/** The demo on Hono (on @hono/node-server) through `cloakroom-sessions/web`. */
+/** The demo on Hono (on @hono/node-server) through `cloakroom-sessions/hono`. */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve as listen } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-// In an app: import { session, type SessionVariables } from "cloakroom-sessions/hono";
-import { session as honoSession, type SessionVariables } from "../../../src/adapters/hono/index.js";
+import { session as honoSession, type SessionVariables } from "cloakroom-sessions/hono";
 import type { DemoContext } from "../app/context.js";
 import type { DemoResponse } from "../app/http.js";
 import { failure, notFound, ROUTES } from "../app/routes.js";
