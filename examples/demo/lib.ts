@@ -9,14 +9,6 @@
  */
 
 export {
-  type Auth,
-  AuthBusyError,
-  createAuth,
-  csrfToken,
-  PasswordRejectedError,
-  verifyCsrf,
-} from "cloakroom-sessions/auth";
-export {
   ConfigurationError,
   createSessions,
   createStore,
@@ -31,3 +23,11 @@ export {
   SessionTooLargeError,
   StoreUnavailableError,
 } from "cloakroom-sessions";
+export {
+  type Auth,
+  AuthBusyError,
+  createAuth,
+  csrfToken,
+  PasswordRejectedError,
+  verifyCsrf,
+} from "cloakroom-sessions/auth";

@@ -1,7 +1,7 @@
 /** The demo on Express 5 through `cloakroom-sessions/express`. */
 import type { Server } from "node:http";
-import express, { type NextFunction, type Request, type Response } from "express";
 import { session } from "cloakroom-sessions/express";
+import express, { type NextFunction, type Request, type Response } from "express";
 import type { DemoContext } from "../app/context.js";
 import type { DemoResponse } from "../app/http.js";
 import { failure, notFound, ROUTES } from "../app/routes.js";

@@ -1,7 +1,7 @@
 /** The demo on Fastify 5 through `cloakroom-sessions/fastify`. */
 import type { Server } from "node:http";
-import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { sessionPlugin } from "cloakroom-sessions/fastify";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import type { DemoContext } from "../app/context.js";
 import type { DemoResponse } from "../app/http.js";
 import { failure, notFound, ROUTES } from "../app/routes.js";

@@ -2,9 +2,9 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve as listen } from "@hono/node-server";
+import { session as honoSession, type SessionVariables } from "cloakroom-sessions/hono";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { session as honoSession, type SessionVariables } from "cloakroom-sessions/hono";
 import type { DemoContext } from "../app/context.js";
 import type { DemoResponse } from "../app/http.js";
 import { failure, notFound, ROUTES } from "../app/routes.js";
