@@ -1,7 +1,7 @@
 /**
  * The Redis store: one hash per session (layout.ts), one sorted set per user,
  * every multi-step write a single-key Lua script (scripts.ts). Costs, counted
- * against Redis's own INFO commandstats in test/redis.round-trips.test.ts:
+ * against Redis's own INFO commandstats in test/stores/redis/round-trips.test.ts:
  * `get` is one HGETALL; `patch` and `touch` one EVALSHA each; `destroy` one
  * DEL; `create` one EVALSHA, plus one for the user index when signed in.
  *

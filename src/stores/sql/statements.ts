@@ -127,7 +127,7 @@ export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
  * The JSON path of a top-level member: `$."key"`, the key JSON-quoted, so a
  * key with dots, quotes, brackets, spaces or any Unicode names exactly one
  * member (SQLite 3.45+, MySQL 8 and MariaDB 10.11 accept JSON escapes in
- * quoted path legs; test/sql.odd-keys.test.ts checks it on each). Bound as a
+ * quoted path legs; test/stores/sql/odd-keys.test.ts checks it on each). Bound as a
  * parameter, never spliced into the SQL text.
  */
 export function memberPath(key: string): string {
