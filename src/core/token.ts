@@ -133,13 +133,17 @@ export class TokenVerifier {
     const secret = m[1]!;
     const mac = m[2]!;
     const hit = this.#cache.get(secret);
-    if (hit !== undefined) {
-      if (!timingSafeEqual(hit.mac, mac)) return null;
+    if (hit !== undefined && timingSafeEqual(hit.mac, mac)) {
       return { secret, keyIndex: hit.keyIndex, storeKey: hit.storeKey };
     }
+    // A MAC the cache did not see is verified, never refused: the same secret
+    // arrives under a second MAC when a cookie verified by an old app secret
+    // is re-issued under the new one (rotation), and refusing it would log
+    // every user out on their next request.
     const verified = await verifyToken(this.#keys, token);
     if (!verified) return null;
-    const storeKey = await storeKeyOf(secret);
+    const storeKey = hit?.storeKey ?? (await storeKeyOf(secret));
+    this.#cache.delete(secret);
     if (this.#cache.size >= this.#capacity) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(secret, { mac, keyIndex: verified.keyIndex, storeKey });
     return { ...verified, storeKey };
