@@ -144,6 +144,16 @@ export function failure(
       ? json(503, { error: message }, { "retry-after": "5" })
       : withRetry(errorPage(ctx, 503, "Service unavailable", message));
   }
+  const clientStatus = clientErrorStatus(err);
+  if (clientStatus !== null) {
+    // The client's fault (a bad %-escape in the path, an unreadable body): its
+    // own 4xx, and nothing in the log — a stack per bad request would let
+    // anyone fill the log, and there is nothing for an operator to fix.
+    const message = "The request could not be understood.";
+    return api
+      ? json(clientStatus, { error: message })
+      : errorPage(ctx, clientStatus, "Bad request", message);
+  }
   if (err instanceof SessionTooLargeError) {
     return api
       ? json(413, { error: err.message })
@@ -153,6 +163,19 @@ export function failure(
   return api
     ? json(500, { error: "internal error" })
     : errorPage(ctx, 500, "Something went wrong", "The error was logged.");
+}
+
+/**
+ * The 4xx an error carries (`status` as Express and http-errors set it,
+ * `statusCode` as Fastify does), or null. A URIError from decoding a
+ * malformed `%`-escape in a route parameter is a 400 whatever the framework.
+ */
+function clientErrorStatus(err: unknown): number | null {
+  if (err instanceof URIError) return 400;
+  if (typeof err !== "object" || err === null || err instanceof SessionTooLargeError) return null;
+  const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
+  const s = typeof status === "number" ? status : statusCode;
+  return typeof s === "number" && Number.isInteger(s) && s >= 400 && s < 500 ? s : null;
 }
 
 function withRetry(res: DemoResponse): DemoResponse {
