@@ -49,31 +49,54 @@ export function sha256(text: string): string | Promise<string> {
  * An HMAC key prepared once: a Node KeyObject (creating one per call was the
  * largest single cost of verifying a cookie, measured with --cpu-prof), or a
  * Web Crypto key imported on first use.
+ *
+ * Opaque: the bytes and the KeyObject live in private fields, so nothing that
+ * can reach the key object (a request's `sessions`, a debugger's `inspect`,
+ * an error serialiser, `JSON.stringify`) can read or print the secret.
  */
-export interface HmacKey {
-  readonly bytes: Bytes;
-  readonly node: NodeCrypto.KeyObject | undefined;
-  web: Promise<CryptoKey> | undefined;
+export class HmacKey {
+  readonly #bytes: Bytes;
+  readonly #node: NodeCrypto.KeyObject | undefined;
+  #web: Promise<CryptoKey> | undefined;
+
+  constructor(bytes: Bytes) {
+    // A copy: the caller's buffer may be reused or exposed elsewhere.
+    this.#bytes = new Uint8Array(bytes);
+    this.#node = nodeCrypto?.createSecretKey(this.#bytes);
+  }
+
+  /** HMAC-SHA256 of `text`, base64url. */
+  sign(text: string): string | Promise<string> {
+    if (nodeCrypto && this.#node)
+      return nodeCrypto.createHmac("sha256", this.#node).update(text).digest("base64url");
+    this.#web ??= globalThis.crypto.subtle.importKey(
+      "raw",
+      this.#bytes,
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    return this.#web
+      .then((k) => globalThis.crypto.subtle.sign("HMAC", k, utf8(text)))
+      .then((sig) => base64url(new Uint8Array(sig)));
+  }
+
+  toJSON(): string {
+    return "[HmacKey: redacted]";
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return "[HmacKey: redacted]";
+  }
 }
 
 export function hmacKey(bytes: Bytes): HmacKey {
-  return { bytes, node: nodeCrypto?.createSecretKey(bytes), web: undefined };
+  return new HmacKey(bytes);
 }
 
 /** HMAC-SHA256 of `text` under `key`, base64url. */
 export function hmac(key: HmacKey, text: string): string | Promise<string> {
-  if (nodeCrypto && key.node)
-    return nodeCrypto.createHmac("sha256", key.node).update(text).digest("base64url");
-  key.web ??= globalThis.crypto.subtle.importKey(
-    "raw",
-    key.bytes,
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return key.web
-    .then((k) => globalThis.crypto.subtle.sign("HMAC", k, utf8(text)))
-    .then((sig) => base64url(new Uint8Array(sig)));
+  return key.sign(text);
 }
 
 /** SHA-256 of `text`, base64url, when it can be had synchronously (Node); otherwise undefined. */

@@ -28,6 +28,7 @@ import {
   handleOf,
   handleOfSync,
   mintToken,
+  type SigningKeys,
   signSecret,
   storeKeyOf,
   TokenVerifier,
@@ -62,14 +63,18 @@ export interface DeviceSession {
 }
 
 export class SessionManager {
-  readonly options: ResolvedOptions;
+  /** The resolved settings, without the signing keys (those stay private: every handler can reach this object). */
+  readonly options: Omit<ResolvedOptions, "keys">;
   readonly events: SessionEvents;
+  readonly #keys: SigningKeys;
   readonly #commits = new WeakMap<Session, Promise<CommitOutcome>>();
   readonly #verifier: TokenVerifier;
 
   constructor(options: SessionOptions) {
-    this.options = resolveOptions(options);
-    this.#verifier = new TokenVerifier(this.options.keys);
+    const { keys, ...rest } = resolveOptions(options);
+    this.options = rest;
+    this.#keys = keys;
+    this.#verifier = new TokenVerifier(keys);
     this.events = new SessionEvents((err) =>
       this.options.logger.error("cloakroom: a session event listener threw", { err }),
     );
@@ -77,6 +82,15 @@ export class SessionManager {
 
   get store(): SessionStore {
     return this.options.store;
+  }
+
+  /** Printed or serialised (a logged request, an error reporter), a manager shows its store kind only. */
+  toJSON(): { sessionManager: string } {
+    return { sessionManager: this.options.store.kind };
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `SessionManager { store: ${this.options.store.kind} }`;
   }
 
   /** Subscribes to a lifecycle event; returns the unsubscribe function. */
@@ -153,7 +167,7 @@ export class SessionManager {
       s.outCookie = serializeToken(
         o.cookie,
         secure,
-        await signSecret(o.keys, verified.secret),
+        await signSecret(this.#keys, verified.secret),
         this.#maxAge(record),
       );
     }
@@ -257,7 +271,7 @@ export class SessionManager {
       ip: s.ip,
       userAgent: s.userAgent,
     };
-    const { token, secret } = await mintToken(o.keys);
+    const { token, secret } = await mintToken(this.#keys);
     const key = await storeKeyOf(secret);
     await this.#storeCall(() => o.store.create(key, record));
     s.key = key;
