@@ -16,7 +16,7 @@ import { Hono } from "hono";
 import { afterAll, describe, expect, it } from "vitest";
 import { session as expressSession } from "../../src/adapters/express/index.js";
 import { sessionPlugin } from "../../src/adapters/fastify/index.js";
-import { type SessionVariables, session as webSession } from "../../src/adapters/web/index.js";
+import { type SessionVariables, session as webSession } from "../../src/adapters/hono/index.js";
 import { createSessions } from "../../src/core/manager.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
 import { serveFetch } from "../conformance/serve-fetch.js";
@@ -119,7 +119,10 @@ afterAll(async () => {
 });
 
 async function startExpress(): Promise<string> {
-  const manager = createSessions({ store: new MemoryStore({ sweepInterval: 0 }), secrets: SECRETS });
+  const manager = createSessions({
+    store: new MemoryStore({ sweepInterval: 0 }),
+    secrets: SECRETS,
+  });
   const app = express();
   app.use(expressSession(manager));
   app.get("/walk", (req, res) => {
