@@ -71,7 +71,7 @@ describe("cloakroom CLI", () => {
     expect(one.code).toBe(0);
     expect(await store.get(a, Date.now())).toBeNull();
     expect(await store.get(b, Date.now())).not.toBeNull();
-    const all = await cli("revoke", url, "--user", "u42");
+    const all = await cli("revoke", url, "--user", "u42", "--yes");
     expect(all.lines[0]).toBe("revoked 1 session of user u42");
     expect(await store.get(b, Date.now())).toBeNull();
     await store.close();

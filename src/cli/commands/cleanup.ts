@@ -1,29 +1,39 @@
 import { runCleanup } from "../../stores/sql/cleanup.js";
 import type { Command } from "./command.js";
-import { withStore } from "./command.js";
+import { EXIT, withStore } from "./command.js";
 
 export const cleanup: Command = {
-  usage: "cleanup <store-url> [--batch-size N] [--limit N]",
+  usage: "cleanup [store-url] [--batch-size N] [--limit N]",
   summary: "delete expired sessions in bounded batches, with progress",
-  options: { "batch-size": { type: "string" }, limit: { type: "string" } },
+  examples: [
+    "cleanup sqlite:./data/sessions.db",
+    "cleanup postgres://app@db/app --batch-size 5000 --limit 1000000",
+  ],
+  options: {
+    "batch-size": { type: "string", help: "rows per delete statement (default 1000)" },
+    limit: { type: "string", help: "stop after this many rows (default: all)" },
+  },
   async run([url], values, out) {
     const batchSize = values["batch-size"] === undefined ? 1000 : Number(values["batch-size"]);
     const limit = values.limit === undefined ? undefined : Number(values.limit);
     if (!Number.isInteger(batchSize) || batchSize <= 0 || (limit !== undefined && !(limit >= 0))) {
       out.error("--batch-size and --limit take positive whole numbers");
-      return 1;
+      return EXIT.WARN;
     }
     return withStore(url, out, async (store) => {
       if (store.capabilities.nativeTtl) {
-        out.info(`${store.kind}: records expire by themselves (native TTL); nothing to clean up`);
-        return 0;
+        if (values.json) out.json({ store: store.kind, removed: 0, nativeTtl: true });
+        else
+          out.info(`${store.kind}: records expire by themselves (native TTL); nothing to clean up`);
+        return EXIT.OK;
       }
-      await runCleanup(store, {
+      const summary = await runCleanup(store, {
         batchSize,
         ...(limit !== undefined ? { limit } : {}),
         out: out.stream,
       });
-      return 0;
+      if (values.json) out.json({ store: store.kind, nativeTtl: false, ...summary });
+      return EXIT.OK;
     });
   },
 };

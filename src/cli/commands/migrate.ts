@@ -1,26 +1,32 @@
 import type { Command } from "./command.js";
-import { withStore } from "./command.js";
+import { EXIT, withStore } from "./command.js";
 
 export const migrate: Command = {
-  usage: "migrate <store-url>",
+  usage: "migrate [store-url]",
   summary: "create or upgrade the session schema (idempotent)",
-  async run([url], _values, out) {
-    const code = await withStore(url, out, async (store) => {
+  examples: ["migrate sqlite:./data/sessions.db", "migrate postgres://app@db/app --json"],
+  async run([url], values, out) {
+    return withStore(url, out, async (store) => {
       if (!store.migrate) {
-        out.info(`${store.kind}: no schema to migrate`);
-        return 0;
+        if (values.json) out.json({ store: store.kind, migrations: [] });
+        else out.info(`${store.kind}: no schema to migrate`);
+        return EXIT.OK;
       }
       const result = (await store.migrate()) as unknown;
-      if (Array.isArray(result)) {
-        for (const r of result as { version?: number; name?: string; status?: string }[]) {
-          out.info(
-            `  ${String(r.version ?? "").padStart(3)} ${r.name ?? ""} ${r.status ?? ""}`.trimEnd(),
-          );
-        }
+      const migrations = Array.isArray(result)
+        ? (result as { version?: number; name?: string; status?: string }[])
+        : [];
+      if (values.json) {
+        out.json({ store: store.kind, migrations });
+        return EXIT.OK;
+      }
+      for (const r of migrations) {
+        out.info(
+          `  ${String(r.version ?? "").padStart(3)} ${r.name ?? ""} ${r.status ?? ""}`.trimEnd(),
+        );
       }
       out.info(`${store.kind}: schema up to date`);
-      return 0;
+      return EXIT.OK;
     });
-    return code;
   },
 };

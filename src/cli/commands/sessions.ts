@@ -1,16 +1,17 @@
 import { handleOf } from "../../core/token.js";
 import type { Command } from "./command.js";
-import { withStore } from "./command.js";
+import { EXIT, withStore } from "./command.js";
 
 export const sessions: Command = {
-  usage: "sessions <store-url> --user <id> [--json]",
+  usage: "sessions [store-url] --user <id> [--json]",
   summary: "list a user's live sessions (handle, created, last seen, IP, agent)",
-  options: { user: { type: "string" }, json: { type: "boolean" } },
+  examples: ["sessions sqlite:./data/sessions.db --user 42", "sessions --user 42 --json"],
+  options: { user: { type: "string", help: "the user whose sessions to list" } },
   async run([url], values, out) {
     const userId = values.user;
     if (typeof userId !== "string" || userId === "") {
       out.error("give --user <id>");
-      return 1;
+      return EXIT.WARN;
     }
     return withStore(url, out, async (store) => {
       const rows = await store.listByUser(userId, Date.now());
@@ -25,8 +26,8 @@ export const sessions: Command = {
         })),
       );
       if (values.json) {
-        out.info(JSON.stringify(list, null, 2));
-        return 0;
+        out.json(list);
+        return EXIT.OK;
       }
       if (list.length === 0) out.info(`no live sessions for user ${userId}`);
       for (const s of list) {
@@ -34,7 +35,7 @@ export const sessions: Command = {
           `${s.id}  created ${s.createdAt}  last seen ${s.lastSeenAt}  ${s.ip ?? "-"}  ${s.userAgent ?? "-"}`,
         );
       }
-      return 0;
+      return EXIT.OK;
     });
   },
 };

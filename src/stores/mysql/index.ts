@@ -10,7 +10,7 @@ import { openSqlStore, type SqlStore, type SqlStoreOptions } from "../sql/sql-st
 import { MysqlExecutor, type MysqlPool } from "./executor.js";
 
 export { type CleanupOptions, type CleanupSummary, runCleanup } from "../sql/cleanup.js";
-export { migrationSql } from "../sql/migrations.js";
+export { migrationSql, migrationStatements } from "../sql/migrations.js";
 export type { MigrationResult } from "../sql/migrator.js";
 export { type ReaperOptions, startReaper } from "../sql/reaper.js";
 export { SqlStore } from "../sql/sql-store.js";

@@ -14,6 +14,7 @@ export {
   type Migration,
   type MigrationSqlOptions,
   migrationSql,
+  migrationStatements,
 } from "./migrations.js";
 export { type MigrationResult, runMigrations } from "./migrator.js";
 export { type ReaperOptions, startReaper } from "./reaper.js";

@@ -99,6 +99,33 @@ export interface MigrationSqlOptions {
  * await sql.raw(migrationSql("postgres", { table: "sessions" })).execute(db); // Kysely
  */
 export function migrationSql(dialect: SqlDialectName, options: MigrationSqlOptions = {}): string {
+  const out: string[] = [];
+  for (const m of migrationSteps(dialect, options)) {
+    out.push(`-- cloakroom migration ${m.version}: ${m.name}`);
+    for (const stmt of m.statements) out.push(`${stmt};`);
+  }
+  return `${out.join("\n")}\n`;
+}
+
+/**
+ * The same SQL as {@link migrationSql}, one statement per entry (no trailing
+ * `;`), for drivers and tools that run one statement per call: better-sqlite3
+ * and mysql2 refuse a multi-statement string ("more than one statement").
+ * @example
+ * import { migrationStatements } from "cloakroom-sessions/stores/sqlite";
+ * for (const stmt of migrationStatements("sqlite")) await sql.raw(stmt).execute(db); // Kysely
+ */
+export function migrationStatements(
+  dialect: SqlDialectName,
+  options: MigrationSqlOptions = {},
+): string[] {
+  return migrationSteps(dialect, options).flatMap((m) => m.statements);
+}
+
+function migrationSteps(
+  dialect: SqlDialectName,
+  options: MigrationSqlOptions,
+): { version: number; name: string; statements: string[] }[] {
   const d = DIALECTS[dialect];
   if (!d) {
     throw new ConfigurationError(
@@ -106,10 +133,9 @@ export function migrationSql(dialect: SqlDialectName, options: MigrationSqlOptio
     );
   }
   const names = d.names(options.table ?? DEFAULT_TABLE);
-  const out: string[] = [];
-  for (const m of MIGRATIONS) {
-    out.push(`-- cloakroom migration ${m.version}: ${m.name}`);
-    for (const stmt of m.up[dialect](names)) out.push(`${stmt};`);
-  }
-  return `${out.join("\n")}\n`;
+  return MIGRATIONS.map((m) => ({
+    version: m.version,
+    name: m.name,
+    statements: [...m.up[dialect](names)],
+  }));
 }
