@@ -52,7 +52,11 @@ describe("CLI conventions", () => {
   it("--help on every command: usage, options and an example, exit 0", async () => {
     for (const [name, command] of Object.entries(COMMANDS)) {
       expect(command.examples?.length, `${name} has an example`).toBeGreaterThan(0);
-      for (const argv of [[name, "--help"], [name, "-h"], ["help", name]]) {
+      for (const argv of [
+        [name, "--help"],
+        [name, "-h"],
+        ["help", name],
+      ]) {
         const r = await cli(argv);
         expect(r.code, argv.join(" ")).toBe(0);
         const text = r.lines.join("\n");
