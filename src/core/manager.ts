@@ -47,6 +47,8 @@ export interface CommitOutcome {
   vary: boolean;
   /** A `Cache-Control` value to set (the response carries a session cookie), or null. */
   cacheControl: string | null;
+  /** Further `Set-Cookie` values to append once (clearing a legacy cookie). */
+  extraSetCookies?: readonly string[];
 }
 
 /** One of a user's sessions, as a device list shows it. */
@@ -69,6 +71,8 @@ export class SessionManager {
   readonly #keys: SigningKeys;
   readonly #commits = new WeakMap<Session, Promise<CommitOutcome>>();
   readonly #verifier: TokenVerifier;
+  /** `Set-Cookie` values a legacy takeover left for the session's first commit. */
+  readonly #legacyCookies = new WeakMap<Session, readonly string[]>();
 
   constructor(options: SessionOptions) {
     const { keys, ...rest } = resolveOptions(options);
@@ -129,7 +133,7 @@ export class SessionManager {
       outCookie: null,
     };
     const token = readToken(req.cookie, cookieName(o.cookie, secure));
-    if (token === undefined) return new Session(s);
+    if (token === undefined) return o.legacy === undefined ? new Session(s) : this.#legacy(req, s);
     s.hadCookie = true;
     const verified = await this.#verifier.verify(token);
     if (!verified) {
@@ -172,6 +176,33 @@ export class SessionManager {
       );
     }
     return new Session(s);
+  }
+
+  /** No Cloakroom cookie: let the legacy resolver take over another library's session. */
+  async #legacy(req: RequestInfo, s: SessionInternals): Promise<Session> {
+    const o = this.options;
+    const found = await this.#storeCall(() => o.legacy!.load(req, o));
+    const session = new Session(s);
+    if (found === null) return session;
+    if (found.setCookies.length > 0) this.#legacyCookies.set(session, found.setCookies);
+    const taken = found.session;
+    if (taken !== null) {
+      s.key = taken.key;
+      s.handle = await handleOf(taken.key);
+      s.record = taken.record;
+      s.userId = taken.record.userId;
+      const { fields, size } = fieldsOf(taken.record);
+      s.fields = fields;
+      s.size = size;
+      s.hadCookie = true;
+      s.outCookie = serializeToken(
+        o.cookie,
+        s.secure,
+        await signSecret(o.keys, taken.secret),
+        this.#maxAge(taken.record),
+      );
+    }
+    return session;
   }
 
   /**
@@ -246,11 +277,18 @@ export class SessionManager {
     }
 
     const hasCookie = s.outCookie !== null;
-    return {
+    const outcome: CommitOutcome = {
       setCookie: s.outCookie,
       vary: s.accessed || s.hadCookie || hasCookie,
       cacheControl: hasCookie && o.cacheControl !== false ? o.cacheControl : null,
     };
+    const extra = this.#legacyCookies.get(session);
+    if (extra !== undefined) {
+      this.#legacyCookies.delete(session);
+      outcome.extraSetCookies = extra;
+      outcome.vary = true;
+    }
+    return outcome;
   }
 
   async #create(session: Session, now: number): Promise<void> {

@@ -1,6 +1,7 @@
 import type { CookieSettings } from "./cookies.js";
 import { parseDuration } from "./duration.js";
 import { ConfigurationError } from "./errors.js";
+import type { LegacySessions } from "./legacy.js";
 import type { SessionStore } from "./store.js";
 import { type SigningKeys, signingKeys } from "./token.js";
 
@@ -63,6 +64,21 @@ export interface SessionOptions {
   /** Clock, for tests. @default Date.now */
   now?: () => number;
   logger?: Partial<Logger>;
+  /**
+   * Take over sessions of the library you are leaving (express-session,
+   * @fastify/session) when a request carries its cookie and no Cloakroom one.
+   * @example legacy: fromExpressSession({ from: "redis://127.0.0.1:6379", secrets: [oldSecret] })
+   * @see `cloakroom-sessions/migrate`
+   */
+  legacy?: LegacySessions;
+  /**
+   * Let handlers keep express-session style code (`req.session.cart = …`,
+   * `req.session.cart.push(…)`, `regenerate(cb)`): each top-level key a handler
+   * touched is compared as JSON at commit and only changed keys are written.
+   * Costs a JSON parse per key read and a stringify per key at commit (see docs/migrating.md).
+   * @default false
+   */
+  legacyProperties?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -77,6 +93,8 @@ export interface ResolvedOptions {
   cacheControl: string | false;
   now: () => number;
   logger: Logger;
+  legacy: LegacySessions | undefined;
+  legacyProperties: boolean;
 }
 
 const noop = () => {};
@@ -181,5 +199,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     cacheControl: o.cacheControl ?? "private, no-store",
     now: o.now ?? Date.now,
     logger: { ...base, ...o.logger },
+    legacy: o.legacy,
+    legacyProperties: o.legacyProperties ?? false,
   };
 }

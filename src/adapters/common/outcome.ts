@@ -44,6 +44,9 @@ export class OutcomeWriter {
       t.setSetCookies(list);
       this.#applied = outcome.setCookie;
     }
+    if (outcome.extraSetCookies !== undefined && outcome.extraSetCookies.length > 0) {
+      t.setSetCookies([...t.getSetCookies(), ...outcome.extraSetCookies]);
+    }
     if (outcome.cacheControl !== null) t.set("cache-control", outcome.cacheControl);
     return true;
   }

@@ -1,0 +1,36 @@
+/**
+ * The one seam the core offers to another session library's cookies: when a
+ * request carries no Cloakroom cookie, the manager asks a {@link LegacySessions}
+ * resolver whether the request carries a session it can take over.
+ * `cloakroom-sessions/migrate` implements it for express-session and
+ * @fastify/session; the core knows nothing about either.
+ */
+import type { ResolvedOptions } from "./options.js";
+import type { RequestInfo } from "./session.js";
+import type { StoredSession } from "./store.js";
+
+/** A session the resolver has already written to the Cloakroom store. */
+export interface LegacySession {
+  /** The token's random part (signed by the manager into the cookie). */
+  secret: string;
+  /** The store key of `secret` (`storeKeyOf(secret)`), under which `record` is stored. */
+  key: string;
+  record: StoredSession;
+}
+
+export interface LegacyResult {
+  /** The session taken over, or null (forged, expired, unreadable, already taken). */
+  session: LegacySession | null;
+  /** `Set-Cookie` values to send with the response, e.g. clearing the old cookie. */
+  setCookies: readonly string[];
+}
+
+/**
+ * Resolves another library's session cookie. Called only for requests without
+ * a Cloakroom cookie. Resolves to null when there is nothing to do (no old
+ * cookie, transition over); rejects only when a store failed (the manager
+ * turns that into a `StoreUnavailableError`, a 503).
+ */
+export interface LegacySessions {
+  load(req: RequestInfo, options: ResolvedOptions): Promise<LegacyResult | null>;
+}
