@@ -21,6 +21,7 @@ export {
 } from "./core/errors.js";
 export type { SessionEventMap, SessionEventName } from "./core/events.js";
 export type { JsonObject, JsonPrimitive, JsonValue } from "./core/json.js";
+export type { LegacyResult, LegacySession, LegacySessions } from "./core/legacy.js";
 export type { CommitOutcome, DeviceSession } from "./core/manager.js";
 export { createSessions, SessionManager } from "./core/manager.js";
 export type { Logger, SessionOptions } from "./core/options.js";

@@ -72,7 +72,7 @@ export class SessionManager {
   readonly #commits = new WeakMap<Session, Promise<CommitOutcome>>();
   readonly #verifier: TokenVerifier;
   /** `Set-Cookie` values a legacy takeover left for the session's first commit. */
-  readonly #legacyCookies = new WeakMap<Session, readonly string[]>();
+  readonly #legacyCookies = new WeakMap<SessionInternals, readonly string[]>();
 
   constructor(options: SessionOptions) {
     const { keys, ...rest } = resolveOptions(options);
@@ -184,7 +184,8 @@ export class SessionManager {
     const found = await this.#storeCall(() => o.legacy!.load(req, o));
     const session = new Session(s);
     if (found === null) return session;
-    if (found.setCookies.length > 0) this.#legacyCookies.set(session, found.setCookies);
+    // Keyed by the internals: adapters wrap the loaded Session in their own subclass instance.
+    if (found.setCookies.length > 0) this.#legacyCookies.set(s, found.setCookies);
     const taken = found.session;
     if (taken !== null) {
       s.key = taken.key;
@@ -282,9 +283,9 @@ export class SessionManager {
       vary: s.accessed || s.hadCookie || hasCookie,
       cacheControl: hasCookie && o.cacheControl !== false ? o.cacheControl : null,
     };
-    const extra = this.#legacyCookies.get(session);
+    const extra = this.#legacyCookies.get(s);
     if (extra !== undefined) {
-      this.#legacyCookies.delete(session);
+      this.#legacyCookies.delete(s);
       outcome.extraSetCookies = extra;
       outcome.vary = true;
     }

@@ -43,7 +43,12 @@ export function convertRecord(raw: RawRecord, o: ConvertOptions): Converted {
   // the limit is refused before JSON.parse spends time on it.
   if (raw.text.length > o.maxBytes * 4 + 4096) return { ok: false, reason: "too_large" };
   const parsed = decodeValue(raw.text);
-  if (parsed === undefined || parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+  if (
+    parsed === undefined ||
+    parsed === null ||
+    typeof parsed !== "object" ||
+    Array.isArray(parsed)
+  )
     return { ok: false, reason: "undecodable" };
   const old = parsed as Record<string, unknown>;
 

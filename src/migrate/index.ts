@@ -26,7 +26,7 @@ import { isExpressStore, storeInstanceSource } from "./sources/store-instance.js
 import { LegacyTakeover } from "./takeover.js";
 
 export type { LegacyResult, LegacySession, LegacySessions } from "../core/legacy.js";
-export type { ConvertOptions, Converted, RawRecord, SkipReason } from "./convert.js";
+export type { Converted, ConvertOptions, RawRecord, SkipReason } from "./convert.js";
 export { convertRecord, DEFAULT_USER_KEYS } from "./convert.js";
 export type { LegacyFormat } from "./old-cookie.js";
 export type { ExpressStoreLike, LegacySource, ScanPage } from "./sources/index.js";
@@ -103,7 +103,12 @@ function build(format: LegacyFormat, o: LegacyOptions): LegacyMigration {
     });
     return opened;
   };
-  const userKeys = o.userKey === undefined ? DEFAULT_USER_KEYS : typeof o.userKey === "string" ? [o.userKey] : o.userKey;
+  const userKeys =
+    o.userKey === undefined
+      ? DEFAULT_USER_KEYS
+      : typeof o.userKey === "string"
+        ? [o.userKey]
+        : o.userKey;
   const takeover = new LegacyTakeover({
     cookie: {
       format,
@@ -122,7 +127,16 @@ function build(format: LegacyFormat, o: LegacyOptions): LegacyMigration {
   return {
     load: (req, options) => takeover.load(req, options),
     async close() {
-      if (opened) await (await opened.catch(() => null))?.close();
+      const pending = opened;
+      opened = null;
+      if (pending === null) return;
+      let src: LegacySource;
+      try {
+        src = await pending;
+      } catch {
+        return; // it never opened: nothing to release
+      }
+      await src.close();
     },
   };
 }

@@ -92,7 +92,11 @@ export class LegacyTakeover implements LegacySessions {
     };
   }
 
-  async #takeOver(sid: string, req: RequestInfo, o: ResolvedOptions): Promise<LegacySession | null> {
+  async #takeOver(
+    sid: string,
+    req: RequestInfo,
+    o: ResolvedOptions,
+  ): Promise<LegacySession | null> {
     const s = this.#s;
     const secret = await secretForLegacyId(o, s.cookie.format, sid);
     const key = await storeKeyOf(secret);
@@ -144,7 +148,11 @@ export class LegacyTakeover implements LegacySessions {
         }
         if (meta.importedAt !== undefined) {
           const $legacy = JSON.stringify({ claimedAt: now });
-          const result = await o.store.patch(key, { set: { $legacy }, unset: [], maxBytes: Number.MAX_SAFE_INTEGER }, now);
+          const result = await o.store.patch(
+            key,
+            { set: { $legacy }, unset: [], maxBytes: Number.MAX_SAFE_INTEGER },
+            now,
+          );
           if (result !== "ok") return null;
           record.data.$legacy = $legacy;
           return { secret, key, record };

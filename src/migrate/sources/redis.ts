@@ -83,7 +83,10 @@ export async function redisSource(url: string, timeoutMs: number): Promise<Legac
       keys.forEach((k, i) => {
         const text = replies[2 * i];
         if (typeof text !== "string") return; // expired between SCAN and GET, or not a string key
-        items.push({ sid: k.slice(prefix.length), raw: { text, expiresAt: expiryOf(replies[2 * i + 1], now) } });
+        items.push({
+          sid: k.slice(prefix.length),
+          raw: { text, expiresAt: expiryOf(replies[2 * i + 1], now) },
+        });
       });
       return { items, cursor: next };
     },
