@@ -32,5 +32,20 @@ export interface LegacyResult {
  * turns that into a `StoreUnavailableError`, a 503).
  */
 export interface LegacySessions {
-  load(req: RequestInfo, options: ResolvedOptions): Promise<LegacyResult | null>;
+  load(
+    req: RequestInfo,
+    options: LegacyContextOptions,
+    context: LegacyContext,
+  ): Promise<LegacyResult | null>;
+}
+
+/** The manager's settings as a resolver sees them (never the signing keys). */
+export type LegacyContextOptions = Omit<ResolvedOptions, "keys">;
+
+export interface LegacyContext {
+  /**
+   * HMAC-SHA256 of `label` under the app's first secret, base64url (43
+   * characters): a token secret only this app can derive from `label`.
+   */
+  derive(label: string): string | Promise<string>;
 }

@@ -13,6 +13,7 @@ import {
   serializeClear,
   serializeToken,
 } from "./cookies.js";
+import { hmac } from "./crypto.js";
 import { CloakroomError, SessionTooLargeError, StoreUnavailableError } from "./errors.js";
 import { SessionEvents } from "./events.js";
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from "./options.js";
@@ -181,7 +182,9 @@ export class SessionManager {
   /** No Cloakroom cookie: let the legacy resolver take over another library's session. */
   async #legacy(req: RequestInfo, s: SessionInternals): Promise<Session> {
     const o = this.options;
-    const found = await this.#storeCall(() => o.legacy!.load(req, o));
+    const found = await this.#storeCall(() =>
+      o.legacy!.load(req, o, { derive: (label) => hmac(this.#keys.keys[0]!, label) }),
+    );
     const session = new Session(s);
     if (found === null) return session;
     // Keyed by the internals: adapters wrap the loaded Session in their own subclass instance.
@@ -199,7 +202,7 @@ export class SessionManager {
       s.outCookie = serializeToken(
         o.cookie,
         s.secure,
-        await signSecret(o.keys, taken.secret),
+        await signSecret(this.#keys, taken.secret),
         this.#maxAge(taken.record),
       );
     }

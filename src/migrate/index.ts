@@ -25,7 +25,13 @@ import { type ExpressStoreLike, type LegacySource, openLegacySource } from "./so
 import { isExpressStore, storeInstanceSource } from "./sources/store-instance.js";
 import { LegacyTakeover } from "./takeover.js";
 
-export type { LegacyResult, LegacySession, LegacySessions } from "../core/legacy.js";
+export type {
+  LegacyContext,
+  LegacyContextOptions,
+  LegacyResult,
+  LegacySession,
+  LegacySessions,
+} from "../core/legacy.js";
 export type { Converted, ConvertOptions, RawRecord, SkipReason } from "./convert.js";
 export { convertRecord, DEFAULT_USER_KEYS } from "./convert.js";
 export type { LegacyFormat } from "./old-cookie.js";
@@ -125,7 +131,7 @@ function build(format: LegacyFormat, o: LegacyOptions): LegacyMigration {
     claimWait: Math.min(timeoutMs, 500),
   });
   return {
-    load: (req, options) => takeover.load(req, options),
+    load: (req, options, context) => takeover.load(req, options, context),
     async close() {
       const pending = opened;
       opened = null;

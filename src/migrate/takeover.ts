@@ -17,9 +17,13 @@
  * after that the old cookie is refused. A record written by the bulk import
  * and never claimed is claimed by the first request that brings its cookie.
  */
-import { hmac } from "../core/crypto.js";
-import type { LegacyResult, LegacySession, LegacySessions } from "../core/legacy.js";
-import type { ResolvedOptions } from "../core/options.js";
+import type {
+  LegacyContext,
+  LegacyContextOptions,
+  LegacyResult,
+  LegacySession,
+  LegacySessions,
+} from "../core/legacy.js";
 import type { RequestInfo } from "../core/session.js";
 import { storeKeyOf } from "../core/token.js";
 import { convertRecord } from "./convert.js";
@@ -37,11 +41,11 @@ export interface TakeoverSettings {
 
 /** The Cloakroom token secret for an old session id: stable across servers, unguessable without our secret. */
 export async function secretForLegacyId(
-  options: Pick<ResolvedOptions, "keys">,
+  context: LegacyContext,
   format: string,
   sid: string,
 ): Promise<string> {
-  return hmac(options.keys.keys[0]!, `cloakroom-legacy:${format}:${sid}`);
+  return context.derive(`cloakroom-legacy:${format}:${sid}`);
 }
 
 /** The `$legacy` metadata of a record, if it came from a takeover or an import. */
@@ -68,7 +72,11 @@ export class LegacyTakeover implements LegacySessions {
     this.#clear = [clearOldCookie(settings.cookie)];
   }
 
-  async load(req: RequestInfo, o: ResolvedOptions): Promise<LegacyResult | null> {
+  async load(
+    req: RequestInfo,
+    o: LegacyContextOptions,
+    context: LegacyContext,
+  ): Promise<LegacyResult | null> {
     const s = this.#s;
     // After the transition nothing below runs: no old store is opened, no old cookie read.
     if (s.until !== null && o.now() >= s.until) return null;
@@ -81,7 +89,7 @@ export class LegacyTakeover implements LegacySessions {
     const sid = old.sid;
     let flight = this.#inFlight.get(sid);
     if (flight === undefined) {
-      flight = this.#takeOver(sid, req, o).finally(() => this.#inFlight.delete(sid));
+      flight = this.#takeOver(sid, req, o, context).finally(() => this.#inFlight.delete(sid));
       this.#inFlight.set(sid, flight);
     }
     const taken = await flight;
@@ -95,10 +103,11 @@ export class LegacyTakeover implements LegacySessions {
   async #takeOver(
     sid: string,
     req: RequestInfo,
-    o: ResolvedOptions,
+    o: LegacyContextOptions,
+    context: LegacyContext,
   ): Promise<LegacySession | null> {
     const s = this.#s;
-    const secret = await secretForLegacyId(o, s.cookie.format, sid);
+    const secret = await secretForLegacyId(context, s.cookie.format, sid);
     const key = await storeKeyOf(secret);
     const source = await s.source();
     const raw = await source.take(sid);
@@ -133,7 +142,11 @@ export class LegacyTakeover implements LegacySessions {
   }
 
   /** The old record was already taken: by a concurrent request (use its session), or long ago (refuse). */
-  async #findTaken(secret: string, key: string, o: ResolvedOptions): Promise<LegacySession | null> {
+  async #findTaken(
+    secret: string,
+    key: string,
+    o: LegacyContextOptions,
+  ): Promise<LegacySession | null> {
     const s = this.#s;
     const deadline = Date.now() + s.claimWait;
     for (;;) {
