@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/stores/memory/index.js";
-import { FRAMEWORKS, OTHER_SECRET, SECRET, type SecApp, startApp } from "../security.support.js";
+import { FRAMEWORKS, OTHER_SECRET, SECRET, type SecApp, startApp } from "../support/security.js";
 import { DemoClient, type DemoServer, startDemo, uniqueName } from "../support/demo-server.js";
 
 const apps: SecApp[] = [];
