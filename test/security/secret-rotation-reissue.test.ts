@@ -7,8 +7,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryStore } from "../../src/stores/memory/index.js";
-import { FRAMEWORKS, OTHER_SECRET, SECRET, type SecApp, startApp } from "../support/security.js";
 import { DemoClient, type DemoServer, startDemo, uniqueName } from "../support/demo-server.js";
+import { FRAMEWORKS, OTHER_SECRET, SECRET, type SecApp, startApp } from "../support/security.js";
 
 const apps: SecApp[] = [];
 afterEach(async () => {
