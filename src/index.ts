@@ -19,7 +19,7 @@ export {
   SessionTooLargeError,
   StoreUnavailableError,
 } from "./core/errors.js";
-export type { SessionEventMap, SessionEventName } from "./core/events.js";
+export type { RevokeReason, SessionEventMap, SessionEventName } from "./core/events.js";
 export type { JsonObject, JsonPrimitive, JsonValue } from "./core/json.js";
 export type { LegacyResult, LegacySession, LegacySessions } from "./core/legacy.js";
 export type { CommitOutcome, DeviceSession } from "./core/manager.js";

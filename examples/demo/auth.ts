@@ -6,23 +6,26 @@
  * file only adapts names to the demo's {@link DemoAuth}.
  */
 import type { DemoAuth } from "./app/context.js";
-import { type Auth, createAuth, csrfToken, type SessionManager, verifyCsrf } from "./lib.js";
+import { type AuditSink, type Auth, createAuth, csrfToken, type SessionManager } from "./lib.js";
 import type { User, UserDirectory } from "./users/directory.js";
 
 export function demoAuth(
   sessions: SessionManager,
   users: UserDirectory,
-  options: { sudoMaxAge: number },
+  options: { sudoMaxAge: number; audit: AuditSink },
 ): DemoAuth {
   const auth: Auth<User> = createAuth<User>({
     sessions,
     users,
     sudoMaxAge: options.sudoMaxAge,
-    onEvent: (e) => {
-      // An audit line per login attempt and refusal (ASVS 5.0 V16.3); never a password or token.
-      if (e.type === "login" && e.result !== "ok")
-        console.info(`demo: login ${e.result} for ${JSON.stringify(e.username)}`);
-    },
+    onEvent: [
+      // The whole trail to AUDIT_LOG (ASVS 5.0 V16.3); never a password or token.
+      options.audit,
+      (e) => {
+        if (e.type === "login.failed" || e.type === "login.throttled")
+          console.info(`demo: ${e.type} for ${JSON.stringify(e.username)}`);
+      },
+    ],
   });
   return {
     hashPassword: (password) => auth.hasher.hash(password),
@@ -30,6 +33,7 @@ export function demoAuth(
     login: (session, username, password, { ip, remember }) =>
       auth.login(session, { username, password, ip, remember }),
     currentUser: (session) => auth.currentUser(session),
+    hasRole: async (session, role) => (await auth.requireRole(session, role)).ok,
     recentlyAuthenticated: async (session) => (await auth.requireRecentAuth(session)).ok,
     reauthenticate: (session, password) => auth.reauthenticate(session, password),
     changePassword: (session, current, next) => auth.changePassword(session, { current, next }),
@@ -37,9 +41,12 @@ export function demoAuth(
     logoutAll: (session) => auth.logoutEverywhere(session),
     revokeOthers: (session) => auth.revokeOthers(session),
     revokeOne: (session, id) => auth.revokeSession(session, id),
-    revokeUser: (userId) => sessions.revokeUserSessions(userId),
+    revokeUser: (userId, by) => auth.revokeUser(userId, { by }),
+    rolesChanged: (by, userId, roles) =>
+      auth.audit(by, { type: "role.changed", userId, actor: by.userId ?? undefined, roles }),
     devices: (session) => auth.devices(session),
     csrfToken: (session) => csrfToken(session),
-    csrfValid: (session, token) => verifyCsrf(session, token),
+    csrfValid: (session, token, where) =>
+      auth.checkCsrf(session, where.method, token, { path: where.path }).ok,
   };
 }

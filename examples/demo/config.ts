@@ -37,6 +37,8 @@ export interface DemoConfig {
    * shorten it. @default 10 min (`DEMO_SUDO_MAX_AGE`)
    */
   sudoMaxAge: number;
+  /** The audit trail, one JSON object a line. @default "<dataDir>/audit.jsonl" (`AUDIT_LOG`) */
+  auditLog: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -80,6 +82,7 @@ export function loadConfig(
     framework: framework as Framework,
     dataDir,
     sudoMaxAge: parseDuration(env.DEMO_SUDO_MAX_AGE ?? "10m", "DEMO_SUDO_MAX_AGE"),
+    auditLog: env.AUDIT_LOG || join(dataDir, "audit.jsonl"),
   };
 }
 

@@ -24,10 +24,14 @@ export {
   StoreUnavailableError,
 } from "cloakroom-sessions";
 export {
+  type AuditEvent,
+  type AuditSink,
   type Auth,
   AuthBusyError,
+  auditFile,
+  type ClosableAuditSink,
   createAuth,
   csrfToken,
+  describeDevice,
   PasswordRejectedError,
-  verifyCsrf,
 } from "cloakroom-sessions/auth";

@@ -9,8 +9,9 @@ import { parseDuration } from "../core/duration.js";
 import { ConfigurationError } from "../core/errors.js";
 import type { JsonValue } from "../core/json.js";
 import type { Session } from "../core/session.js";
+import { AuditTrail } from "./audit.js";
 import { type AuthContext, META, rolesFingerprint, rotateSignedIn } from "./context.js";
-import { resetCsrf } from "./csrf.js";
+import { checkCsrf, resetCsrf } from "./csrf.js";
 import { describeDevice } from "./devices.js";
 import { createGuards } from "./guards.js";
 import { createPasswordHasher } from "./password.js";
@@ -50,14 +51,23 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
     keepOnLogin: options.keepOnLogin ?? [],
     maxSessionsPerUser: options.maxSessionsPerUser ?? 20,
     now,
-    audit: (event) => {
-      try {
-        options.onEvent?.(event);
-      } catch (err) {
-        sessions.options.logger.error("cloakroom/auth: onEvent threw", { err });
-      }
-    },
+    audit: new AuditTrail(options.onEvent, now, (err) =>
+      sessions.options.logger.error("cloakroom/auth: an audit sink threw", { err }),
+    ),
   };
+  if (ctx.audit.enabled) {
+    // Refused cookies are decided in the core, before any auth call: relay them.
+    sessions.on("refused", (e) =>
+      ctx.audit.emit(null, {
+        type: "cookie.refused",
+        reason: e.reason,
+        userId: e.userId,
+        session: e.handle,
+        ip: e.ip,
+        userAgent: e.userAgent,
+      }),
+    );
+  }
   const cap = ctx.maxSessionsPerUser;
   if (!(cap === Number.POSITIVE_INFINITY || (Number.isInteger(cap) && cap >= 1))) {
     throw new ConfigurationError(
@@ -66,11 +76,16 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
   }
   const guards = createGuards(ctx);
 
-  /** Verifies `password` for `username` with throttling; the shared core of login and re-checks. */
+  /**
+   * Verifies `password` for `username` with throttling; the shared core of
+   * login and re-checks. `known` receives the account's id when the name
+   * exists, for the audit trail only (the result never tells the caller).
+   */
   const checkPassword = async (
     username: string,
     password: unknown,
     ip: string | null,
+    known?: (id: string) => void,
   ): Promise<{ ok: true; id: string } | CredentialFailure> => {
     if (ctx.throttle) {
       const d = await ctx.throttle.check(username, ip);
@@ -78,6 +93,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
         return { ok: false, reason: "throttled", retryAfterSeconds: d.retryAfterSeconds };
     }
     const creds = await users.findByUsername(username);
+    if (creds) known?.(creds.id);
     const result = creds
       ? await hasher.verify(creds.passwordHash, password)
       : await hasher.verifyDummy(password);
@@ -110,7 +126,10 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
     const excess = others.length - (ctx.maxSessionsPerUser - 1);
     if (excess <= 0) return;
     // listUserSessions sorts by most recent activity first: the tail goes.
-    for (const d of others.slice(-excess)) await sessions.revokeSession(userId, d.id);
+    let count = 0;
+    for (const d of others.slice(-excess))
+      if (await sessions.revokeSession(userId, d.id, { reason: "cap" })) count++;
+    if (count > 0) ctx.audit.emit(session, { type: "session.revoked", by: "cap", count });
   };
 
   const signedIn = async (session: Session): Promise<U | null> => guards.currentUser(session);
@@ -118,13 +137,19 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
   const recheck = async (
     session: Session,
     password: unknown,
-    type: "reauth" | "password-change",
+    failed: "sudo.failed" | "password.change_failed",
   ): Promise<RecheckResult<U> & { user?: U }> => {
     const user = await signedIn(session);
     if (!user) return UNAUTHENTICATED;
     const r = await checkPassword(user.username, password, session._s.ip);
-    ctx.audit({ type, result: r.ok ? "ok" : r.reason, userId: user.id });
-    if (!r.ok) return r;
+    if (!r.ok) {
+      ctx.audit.emit(session, {
+        type: failed,
+        reason: r.reason,
+        ...(r.reason === "throttled" ? { retryAfterSeconds: r.retryAfterSeconds } : {}),
+      });
+      return r;
+    }
     if (r.id !== user.id) return INVALID; // the username now belongs to someone else
     return { ok: true, user };
   };
@@ -138,20 +163,30 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       const ip = input.ip ?? null;
       if (typeof username !== "string" || username.length === 0 || username.length > MAX_USERNAME) {
         // Not a username at all (an array, an object, 1 MB): refused unhashed, but still audited.
-        ctx.audit({ type: "login", result: "invalid", username: "", userId: null, ip });
+        ctx.audit.emit(session, { type: "login.failed", reason: "invalid", username: "", ip });
         return INVALID;
       }
-      const r = await checkPassword(username, password, ip);
-      const user = r.ok ? await users.findById(r.id) : null;
-      ctx.audit({
-        type: "login",
-        result: r.ok ? (user ? "ok" : "invalid") : r.reason,
-        username,
-        userId: user?.id ?? null,
-        ip,
+      let account: string | null = null;
+      const r = await checkPassword(username, password, ip, (id) => {
+        account = id;
       });
-      if (!r.ok) return r;
-      if (!user) return INVALID; // deleted between the two look-ups
+      const user = r.ok ? await users.findById(r.id) : null;
+      if (!r.ok || !user) {
+        // The account's id when the name exists: the owner sees attempts on their account.
+        ctx.audit.emit(
+          session,
+          !r.ok && r.reason === "throttled"
+            ? {
+                type: "login.throttled",
+                username,
+                userId: account,
+                ip,
+                retryAfterSeconds: r.retryAfterSeconds,
+              }
+            : { type: "login.failed", reason: "invalid", username, userId: account, ip },
+        );
+        return r.ok ? INVALID : r; // !user: deleted between the two look-ups
+      }
       const kept: [string, JsonValue][] = [];
       for (const k of ctx.keepOnLogin) {
         const v = session.get(k);
@@ -168,43 +203,69 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       session.setMeta(META.authAt, now());
       session.setMeta(META.roles, rolesFingerprint(user.roles));
       await sessions.commit(session);
+      // After the commit, so the event names the new session, not the pre-login one.
+      ctx.audit.emit(session, {
+        type: "login.succeeded",
+        username,
+        userId: user.id,
+        ip,
+        method: "password",
+      });
       await enforceCap(session, user.id);
       return { ok: true, user };
     },
 
     async logout(session) {
-      ctx.audit({ type: "logout", userId: session.userId, scope: "this" });
+      if (session.userId !== null || session.id !== null)
+        ctx.audit.emit(session, { type: "logout" });
       session.destroy();
     },
 
     async logoutEverywhere(session) {
       const userId = session.userId;
+      const handle = session.id;
       session.destroy();
       if (userId === null) return 0;
-      ctx.audit({ type: "logout", userId, scope: "all" });
-      return sessions.revokeUserSessions(userId);
+      const count = await sessions.revokeUserSessions(userId, { reason: "logout-everywhere" });
+      // `count` includes this session: its record is still stored until the commit.
+      ctx.audit.emit(session, { type: "logout.everywhere", userId, session: handle, count });
+      return count;
     },
 
     async revokeOthers(session) {
       const userId = session.userId;
       if (userId === null) return 0;
-      ctx.audit({ type: "logout", userId, scope: "others" });
-      return sessions.revokeUserSessions(userId, { except: session });
+      const count = await sessions.revokeUserSessions(userId, {
+        except: session,
+        reason: "revoke-others",
+      });
+      ctx.audit.emit(session, { type: "session.revoked", by: "user", scope: "others", count });
+      return count;
     },
 
     async revokeSession(session, handle) {
       const userId = session.userId;
       if (userId === null || typeof handle !== "string" || handle.length > 100) return false;
       const current = handle === session.id;
-      const found = await sessions.revokeSession(userId, handle);
-      if (found) ctx.audit({ type: "logout", userId, scope: "one" });
+      const found = await sessions.revokeSession(userId, handle, { reason: "revoke-one" });
+      if (found) {
+        ctx.audit.emit(session, {
+          type: "session.revoked",
+          by: "user",
+          scope: "one",
+          target: handle,
+          count: 1,
+        });
+      }
       if (found && current) session.destroy();
       return found;
     },
 
     async reauthenticate(session, password) {
-      const r = await recheck(session, password, "reauth");
+      const r = await recheck(session, password, "sudo.failed");
       if (!r.ok) return r;
+      // Named before the rotation: the new token only exists after the commit.
+      ctx.audit.emit(session, { type: "sudo.confirmed" });
       rotateSignedIn(ctx, session, true);
       session.setMeta(META.authAt, now());
       return r;
@@ -214,16 +275,59 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       const problem = hasher.policyError(input.next);
       if (problem !== null) {
         if (!(await signedIn(session))) return UNAUTHENTICATED;
+        ctx.audit.emit(session, { type: "password.change_failed", reason: "policy" });
         return { ok: false, reason: "policy", message: problem };
       }
-      const r = await recheck(session, input.current, "password-change");
+      const r = await recheck(session, input.current, "password.change_failed");
       if (!r.ok) return r;
       await users.setPasswordHash(r.user.id, await hasher.hash(input.next));
+      const handle = session.id;
       // Every other session ends (ASVS 5.0 7.4.3); this one continues under a new token.
-      await sessions.revokeUserSessions(r.user.id, { except: null });
+      const count = await sessions.revokeUserSessions(r.user.id, {
+        except: null,
+        reason: "password-change",
+      });
       rotateSignedIn(ctx, session, true);
       session.setMeta(META.authAt, now());
+      ctx.audit.emit(session, { type: "password.changed", session: handle });
+      // `count` includes this session's old record; it continues under a new token.
+      const others = Math.max(0, count - 1);
+      ctx.audit.emit(session, {
+        type: "session.revoked",
+        by: "password-change",
+        session: handle,
+        count: others,
+      });
       return r;
+    },
+
+    async revokeUser(userId, options = {}) {
+      const count = await sessions.revokeUserSessions(userId, { reason: "admin" });
+      const actor = options.by ?? null;
+      ctx.audit.emit(actor, {
+        type: "session.revoked",
+        by: "admin",
+        userId,
+        ...(actor?.userId ? { actor: actor.userId } : {}),
+        count,
+      });
+      return count;
+    },
+
+    checkCsrf(session, method, token, options = {}) {
+      const r = checkCsrf(session, method, token);
+      if (!r.ok) {
+        ctx.audit.emit(session, {
+          type: "csrf.refused",
+          method: method.toUpperCase().slice(0, 16),
+          ...(options.path !== undefined ? { path: options.path.slice(0, 200) } : {}),
+        });
+      }
+      return r;
+    },
+
+    audit(session, event) {
+      ctx.audit.emit(session, event);
     },
 
     async devices(session) {

@@ -4,9 +4,10 @@
  */
 import type { SessionManager } from "../core/manager.js";
 import type { Session } from "../core/session.js";
+import type { AuditTrail } from "./audit.js";
 import type { PasswordHasher } from "./password.js";
 import type { LoginThrottle } from "./throttle.js";
-import type { AuthEvent, User, UserDirectory } from "./types.js";
+import type { User, UserDirectory } from "./types.js";
 
 /** Session metadata written by this library (stored as `$authAt` etc., hidden from `session.keys()`). */
 export const META = {
@@ -30,7 +31,7 @@ export interface AuthContext<U extends User> {
   keepOnLogin: readonly string[];
   maxSessionsPerUser: number;
   now: () => number;
-  audit: (event: AuthEvent) => void;
+  audit: AuditTrail;
 }
 
 /** @internal The roles as stored in `$roles`: order-insensitive. */

@@ -77,8 +77,8 @@ export function createGuards<U extends User>(ctx: AuthContext<U>): Guards<U> {
     return out;
   };
 
-  const forbidden = (user: U, need: readonly string[]): GuardResult<U> => {
-    ctx.audit({ type: "forbidden", userId: user.id, need });
+  const forbidden = (session: Session, user: U, need: readonly string[]): GuardResult<U> => {
+    ctx.audit.emit(session, { type: "access.denied", userId: user.id, need });
     return FORBIDDEN;
   };
 
@@ -93,7 +93,7 @@ export function createGuards<U extends User>(ctx: AuthContext<U>): Guards<U> {
       if (!user) return UNAUTHENTICATED;
       return roles.some((r) => user.roles.includes(r))
         ? { ok: true, user }
-        : forbidden(user, roles);
+        : forbidden(session, user, roles);
     },
     async requirePermission(session, ...permissions) {
       const user = await currentUser(session);
@@ -101,7 +101,7 @@ export function createGuards<U extends User>(ctx: AuthContext<U>): Guards<U> {
       const held = await permissionsOf(user);
       return permissions.every((p) => held.has(p))
         ? { ok: true, user }
-        : forbidden(user, permissions);
+        : forbidden(session, user, permissions);
     },
     async requireRecentAuth(session, maxAge = ctx.sudoMaxAge) {
       const user = await currentUser(session);

@@ -8,6 +8,22 @@
  * const r = await auth.login(session, { username, password, ip });
  * const guard = await auth.requireRole(session, "admin"); // { ok: true, user } | { ok: false, status, reason }
  */
+export type {
+  AuditEvent,
+  AuditEventType,
+  AuditInput,
+  AuditSink,
+  CookieRefusal,
+  RevokedBy,
+} from "./audit.js";
+export { AUDIT_EVENT_TYPES } from "./audit.js";
+export type {
+  AuditFileOptions,
+  ClosableAuditSink,
+  InfoLogger,
+  LineWritable,
+} from "./audit-sinks.js";
+export { auditFile, auditJsonLines, auditToLogger } from "./audit-sinks.js";
 export { createAuth } from "./auth.js";
 export {
   CSRF_FIELD,

@@ -5,6 +5,7 @@
  */
 import type { SessionManager } from "../core/manager.js";
 import type { Session } from "../core/session.js";
+import type { AuditEvent, AuditInput, AuditSink } from "./audit.js";
 import type { Guards } from "./guards.js";
 import type { PasswordHasher, PasswordOptions } from "./password.js";
 import type { LoginThrottle } from "./throttle.js";
@@ -92,22 +93,8 @@ export interface DeviceEntry {
   expiresAt: number;
 }
 
-/**
- * Audit events, for a structured log (OWASP ASVS 5.0 V16.3: every login
- * attempt and every refused authorization). Never carries a password or a
- * token.
- */
-export type AuthEvent =
-  | {
-      type: "login";
-      result: "ok" | "invalid" | "throttled";
-      username: string;
-      userId: string | null;
-      ip: string | null;
-    }
-  | { type: "reauth" | "password-change"; result: "ok" | "invalid" | "throttled"; userId: string }
-  | { type: "logout"; userId: string | null; scope: "this" | "all" | "others" | "one" }
-  | { type: "forbidden"; userId: string; need: readonly string[] };
+/** @deprecated The audit event; see {@link AuditEvent}. */
+export type AuthEvent = AuditEvent;
 
 /** Options of {@link createAuth}. Only `sessions` and `users` are required. */
 export interface AuthOptions<U extends User = User> {
@@ -139,8 +126,14 @@ export interface AuthOptions<U extends User = User> {
    * @default 20
    */
   maxSessionsPerUser?: number;
-  /** Audit hook: one event per login attempt, logout and refused authorization. Never sees a password. */
-  onEvent?: (event: AuthEvent) => void;
+  /**
+   * Audit sinks: every login attempt, logout, revocation, sudo confirmation,
+   * refused authorization, CSRF refusal and refused cookie, as an
+   * {@link AuditEvent} (catalogue in docs/operations.md). Never sees a
+   * password or a token. A sink that throws is logged and ignored.
+   * @example onEvent: [auditFile("./data/audit.jsonl"), auditToLogger(console)]
+   */
+  onEvent?: AuditSink | readonly AuditSink[];
 }
 
 /** Input of {@link Auth.login}. Fields are `unknown` because they come straight from a request body. */
@@ -181,6 +174,31 @@ export interface Auth<U extends User = User> extends Guards<U> {
   ): Promise<RecheckResult<U>>;
   /** The signed-in user's sessions, most recently active first, with readable device names. */
   devices(session: Session): Promise<DeviceEntry[]>;
+  /**
+   * Ends every session of `userId` on an admin's behalf; audited as
+   * `session.revoked` by `admin`, with the admin from `options.by`.
+   * Resolves to the number ended.
+   */
+  revokeUser(userId: string, options?: { by?: Session | null }): Promise<number>;
+  /**
+   * {@link checkCsrf} that also records a `csrf.refused` audit event.
+   * @example
+   * const r = auth.checkCsrf(session, req.method, req.body?._csrf ?? req.get("x-csrf-token"), { path: req.path });
+   * if (!r.ok) return res.status(403).send("Invalid CSRF token");
+   */
+  checkCsrf(
+    session: Session,
+    method: string,
+    token: unknown,
+    options?: { path?: string },
+  ): { ok: true } | { ok: false; status: 403; reason: "csrf" };
+  /**
+   * Records an event of the app's own (e.g. `role.changed` when an admin
+   * edits roles) with the time, session handle, IP and user agent filled in
+   * from `session`.
+   * @example auth.audit(adminSession, { type: "role.changed", userId: target.id, actor: admin.id, roles })
+   */
+  audit(session: Session | null, event: AuditInput): void;
   /** The hasher in use: hash new users' passwords with it. */
   readonly hasher: PasswordHasher;
 }

@@ -11,10 +11,33 @@ export interface SessionEventMap {
   /** `destroy()` / logout removed a session. */
   destroyed: { handle: string; userId: string | null };
   /** Sessions were removed by user (revoke one, all, all but one). */
-  revoked: { userId: string; count: number; handle?: string };
+  revoked: { userId: string; count: number; handle?: string; reason: RevokeReason };
   /** A cookie pointed to a session past its idle or absolute deadline. */
   expired: { handle: string; reason: "idle" | "absolute" | "gone" };
+  /**
+   * A session cookie was ignored (the visitor continues anonymous). Many
+   * `bad_signature` or `unknown` refusals from one place suggest someone
+   * guessing tokens. Emitted only when someone listens.
+   */
+  refused: {
+    reason: "malformed" | "bad_signature" | "unknown" | "expired";
+    /** The session's handle when the cookie named a real (expired or vanished) one. */
+    handle: string | null;
+    userId: string | null;
+    ip: string | null;
+    userAgent: string | null;
+  };
 }
+
+/** Why sessions were revoked, for audit logs and the `revoked` metric. */
+export type RevokeReason =
+  | "logout-everywhere"
+  | "revoke-one"
+  | "revoke-others"
+  | "admin"
+  | "password-change"
+  | "cap"
+  | "other";
 
 export type SessionEventName = keyof SessionEventMap;
 type Listener<E extends SessionEventName> = (event: SessionEventMap[E]) => void;

@@ -15,7 +15,7 @@ import {
 } from "./cookies.js";
 import { hmac } from "./crypto.js";
 import { CloakroomError, SessionTooLargeError, StoreUnavailableError } from "./errors.js";
-import { SessionEvents } from "./events.js";
+import { type RevokeReason, SessionEvents } from "./events.js";
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from "./options.js";
 import {
   emptyFields,
@@ -28,6 +28,7 @@ import type { SessionStore, StoredSession } from "./store.js";
 import {
   handleOf,
   handleOfSync,
+  isWellFormedToken,
   mintToken,
   type SigningKeys,
   signSecret,
@@ -139,6 +140,10 @@ export class SessionManager {
     const verified = await this.#verifier.verify(token);
     if (!verified) {
       o.logger.debug("cloakroom: session cookie ignored: malformed or bad signature");
+      if (this.events.has("refused")) {
+        const reason = isWellFormedToken(token) ? "bad_signature" : "malformed";
+        this.#refused(s, reason, null, null);
+      }
       return new Session(s);
     }
     const key = verified.storeKey;
@@ -146,8 +151,11 @@ export class SessionManager {
     if (!record) {
       // Expired past its TTL, revoked, or destroyed elsewhere: the store cannot tell which.
       o.logger.debug("cloakroom: session cookie ignored: no such session");
-      if (this.events.has("expired"))
-        this.events.emit("expired", { handle: await handleOf(key), reason: "gone" });
+      if (this.events.has("expired") || this.events.has("refused")) {
+        const handle = await handleOf(key);
+        this.events.emit("expired", { handle, reason: "gone" });
+        this.#refused(s, "unknown", handle, null);
+      }
       return new Session(s);
     }
     const now = o.now();
@@ -156,6 +164,7 @@ export class SessionManager {
       o.logger.debug(`cloakroom: session cookie ignored: ${reason} timeout`);
       const handle = await handleOf(key);
       this.events.emit("expired", { handle, reason });
+      this.#refused(s, "expired", handle, record.userId);
       void this.#destroyQuietly(key);
       return new Session(s);
     }
@@ -408,14 +417,35 @@ export class SessionManager {
     return out.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
   }
 
-  /** Ends one of the user's sessions by its public handle. False when the user has no such session. */
-  async revokeSession(userId: string, handle: string): Promise<boolean> {
+  #refused(
+    s: SessionInternals,
+    reason: "malformed" | "bad_signature" | "unknown" | "expired",
+    handle: string | null,
+    userId: string | null,
+  ): void {
+    this.events.emit("refused", { reason, handle, userId, ip: s.ip, userAgent: s.userAgent });
+  }
+
+  /**
+   * Ends one of the user's sessions by its public handle. False when the user
+   * has no such session. `reason` is passed on to the `revoked` event.
+   */
+  async revokeSession(
+    userId: string,
+    handle: string,
+    options: { reason?: RevokeReason } = {},
+  ): Promise<boolean> {
     const now = this.options.now();
     const rows = await this.#storeCall(() => this.options.store.listByUser(userId, now));
     for (const r of rows) {
       if ((await handleOf(r.key)) === handle) {
         await this.#storeCall(() => this.options.store.destroy(r.key));
-        this.events.emit("revoked", { userId, count: 1, handle });
+        this.events.emit("revoked", {
+          userId,
+          count: 1,
+          handle,
+          reason: options.reason ?? "other",
+        });
         return true;
       }
     }
@@ -425,14 +455,15 @@ export class SessionManager {
   /**
    * Ends every session of the user, or every one but `except` ("log out
    * other devices"). Takes effect at once for every server sharing the store.
+   * `reason` is passed on to the `revoked` event.
    */
   async revokeUserSessions(
     userId: string,
-    options: { except?: Session | null } = {},
+    options: { except?: Session | null; reason?: RevokeReason } = {},
   ): Promise<number> {
     const exceptKey = options.except?._s.key ?? undefined;
     const count = await this.#storeCall(() => this.options.store.destroyByUser(userId, exceptKey));
-    this.events.emit("revoked", { userId, count });
+    this.events.emit("revoked", { userId, count, reason: options.reason ?? "other" });
     return count;
   }
 

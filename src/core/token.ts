@@ -81,6 +81,11 @@ export async function verifyToken(keys: SigningKeys, token: string): Promise<Ver
   return null;
 }
 
+/** True when `token` has the shape of a token (its signature unchecked): tells a forgery from garbage. */
+export function isWellFormedToken(token: string): boolean {
+  return TOKEN_PATTERN.test(token);
+}
+
 /** The store key for a token secret: SHA-256, base64url (43 chars). */
 export function storeKeyOf(secret: string): string | Promise<string> {
   return sha256(secret);

@@ -32,17 +32,16 @@ describe("audit events", () => {
     const { cookie } = await signIn(app, "alice", "correct horse");
     await app.auth.requireRole(await app.open(cookie), "admin");
 
-    expect(events.map((e) => [e.type, "result" in e ? e.result : null])).toEqual([
-      ["login", "invalid"],
-      ["login", "invalid"],
-      ["login", "ok"],
-      ["forbidden", null],
+    expect(events.map((e) => [e.type, e.reason ?? null])).toEqual([
+      ["login.failed", "invalid"],
+      ["login.failed", "invalid"],
+      ["login.succeeded", null],
+      ["access.denied", null],
     ]);
-    expect(events[0]).toEqual({
-      type: "login",
-      result: "invalid",
+    expect(events[0]).toMatchObject({
+      type: "login.failed",
+      reason: "invalid",
       username: "alice",
-      userId: null,
       ip: "192.0.2.1",
     });
     expect(JSON.stringify(events)).not.toContain("horse");

@@ -32,7 +32,7 @@ async function target(req: DemoRequest, ctx: DemoContext): Promise<User | DemoRe
 export async function forceLogout(req: DemoRequest, ctx: DemoContext): Promise<DemoResponse> {
   const found = await target(req, ctx);
   if (!("id" in found)) return found;
-  const count = await ctx.auth.revokeUser(found.id);
+  const count = await ctx.auth.revokeUser(found.id, req.session);
   if (found.id === req.session.userId) req.session.destroy();
   return wantsJson(req) ? json(200, { revoked: count }) : redirect("/admin?done=user-revoked");
 }
@@ -65,5 +65,6 @@ export async function changeRole(
     action === "add" ? [...found.roles, role] : found.roles.filter((r) => r !== role),
   );
   await ctx.users.setRoles(found.username, roles);
+  ctx.auth.rolesChanged(req.session, found.id, roles);
   return wantsJson(req) ? noContent() : redirect("/admin?done=roles-changed");
 }

@@ -5,6 +5,7 @@
 import type { DemoConfig } from "../config.js";
 import type { Session, SessionManager } from "../lib.js";
 import type { User, UserDirectory } from "../users/directory.js";
+import type { DemoAudit } from "./audit.js";
 
 /** One of the signed-in user's sessions, ready for the device page. */
 export interface DeviceView {
@@ -42,6 +43,8 @@ export interface DemoAuth {
     password: unknown,
     options: { ip: string | null; remember: boolean },
   ): Promise<LoginOutcome>;
+  /** True when the signed-in user holds `role`; a refusal is audited. */
+  hasRole(session: Session, role: string): Promise<boolean>;
   /** The signed-in user, read fresh from the directory, or null. */
   currentUser(session: Session): Promise<User | null>;
   /** True when the password was proved within the sudo window (login or {@link DemoAuth.reauthenticate}). */
@@ -55,12 +58,15 @@ export interface DemoAuth {
   revokeOthers(session: Session): Promise<number>;
   /** False when the signed-in user has no session with that handle. */
   revokeOne(session: Session, id: string): Promise<boolean>;
-  revokeUser(userId: string): Promise<number>;
+  /** An admin ends every session of `userId` (audited with the admin's session). */
+  revokeUser(userId: string, by: Session): Promise<number>;
+  /** Records an admin's role change in the audit trail. */
+  rolesChanged(by: Session, userId: string, roles: readonly string[]): void;
   devices(session: Session): Promise<DeviceView[]>;
   /** The session's CSRF token (writes it into the session on first use). */
   csrfToken(session: Session): string;
-  /** Constant-time check against the session's token. */
-  csrfValid(session: Session, token: unknown): boolean;
+  /** Constant-time check against the session's token; a refusal is audited. */
+  csrfValid(session: Session, token: unknown, where: { method: string; path: string }): boolean;
 }
 
 export interface DemoContext {
@@ -68,4 +74,5 @@ export interface DemoContext {
   users: UserDirectory;
   sessions: SessionManager;
   auth: DemoAuth;
+  audit: DemoAudit;
 }

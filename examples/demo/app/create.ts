@@ -8,6 +8,7 @@ import type { DemoConfig } from "../config.js";
 import { createSessions, createStore, redact } from "../lib.js";
 import { normalizeUsername } from "../users/directory.js";
 import { openUserDirectory } from "../users/open.js";
+import { openAudit } from "./audit.js";
 import type { DemoContext } from "./context.js";
 
 export async function createDemo(config: DemoConfig): Promise<DemoContext> {
@@ -22,12 +23,13 @@ export async function createDemo(config: DemoConfig): Promise<DemoContext> {
     absoluteTimeout: config.absoluteTimeout,
     cookie: { secure: config.cookieSecure },
   });
-  const auth = demoAuth(sessions, users, { sudoMaxAge: config.sudoMaxAge });
+  const audit = openAudit(config.auditLog);
+  const auth = demoAuth(sessions, users, { sudoMaxAge: config.sudoMaxAge, audit: audit.sink });
   if (config.admin) await seedAdmin(config.admin, users, auth.hashPassword);
   console.info(
     `demo: sessions in ${redact(config.sessionStore)} (${store.kind}), users in ${redact(config.userDb)}`,
   );
-  return { config, users, sessions, auth };
+  return { config, users, sessions, auth, audit };
 }
 
 /** Creates the admin, or gives an existing user of that name the admin role; the password is not changed then. */
@@ -54,5 +56,5 @@ async function seedAdmin(
 
 /** Closes what {@link createDemo} opened. */
 export async function closeDemo(ctx: DemoContext): Promise<void> {
-  await Promise.allSettled([ctx.sessions.store.close(), ctx.users.close()]);
+  await Promise.allSettled([ctx.sessions.store.close(), ctx.users.close(), ctx.audit.sink.close()]);
 }

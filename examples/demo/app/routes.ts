@@ -83,7 +83,10 @@ export async function runRoute(
   ctx: DemoContext,
 ): Promise<DemoResponse> {
   try {
-    if (UNSAFE.has(req.method) && !ctx.auth.csrfValid(req.session, csrfTokenOf(req))) {
+    if (
+      UNSAFE.has(req.method) &&
+      !ctx.auth.csrfValid(req.session, csrfTokenOf(req), { method: req.method, path: req.path })
+    ) {
       return refuse(
         ctx,
         req,
@@ -97,7 +100,8 @@ export async function runRoute(
       if (user === null) {
         return isApi(req.path) ? json(401, { error: "not signed in" }) : redirect("/login");
       }
-      if (route.access === "admin" && !user.roles.includes("admin")) {
+      // Through the library's guard, so the refusal is audited (access.denied).
+      if (route.access === "admin" && !(await ctx.auth.hasRole(req.session, "admin"))) {
         return refuse(
           ctx,
           req,

@@ -12,6 +12,7 @@
  */
 import type { User } from "../users/directory.js";
 import { field, wantsJson } from "./account.js";
+import { describeEvents } from "./audit.js";
 import type { DemoContext, RecheckOutcome } from "./context.js";
 import { type DemoRequest, type DemoResponse, json, noContent, redirect } from "./http.js";
 import { page } from "./page.js";
@@ -42,9 +43,10 @@ async function render(
   user: User,
   options: { status?: number; error?: string; headers?: Record<string, string> } = {},
 ): Promise<DemoResponse> {
-  const [recent, sessions] = await Promise.all([
+  const [recent, sessions, events] = await Promise.all([
     ctx.auth.recentlyAuthenticated(req.session),
     ctx.sessions.listUserSessions(user.id),
+    describeEvents(ctx.audit.recent(user.id, 10)),
   ]);
   return page(
     ctx,
@@ -56,6 +58,7 @@ async function render(
       recent,
       createdAt: user.createdAt,
       sessionCount: sessions.length,
+      events,
       sudoMinutes: Math.max(1, Math.round(ctx.config.sudoMaxAge / 60_000)),
       ...ctx.auth.passwordPolicy,
     },
