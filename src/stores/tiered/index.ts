@@ -6,17 +6,20 @@
  * rewritten: the next read fills it from the truth). Revocation (destroy,
  * destroyByUser) removes the session from the durable store and the cache.
  *
- * What "revocation everywhere" means here, honestly:
+ * What "revocation everywhere" means here:
  * - Shared cache (Redis, Memcached): every server reads the same cache, so a
  *   revoke is seen by all of them at once. A read that raced the revoke (it
  *   read the durable store just before the delete, and fills the cache just
  *   after) is undone by a second cache delete `redeleteAfter` ms later.
  *   Plain writes get one delete: a racing read can leave the previous
  *   version of the data cached, for at most `cacheTtl`.
- * - Near cache (`memory:`, one per process): a revoke on one server cannot
- *   reach another server's memory. Those keep serving the session until its
- *   cache entry expires: at most `cacheTtl`, hence the short default (5 s)
- *   and the 60 s ceiling. Use a shared cache when that bound is too long.
+ * - Near cache (`memory:`, one per process): decoded records in this
+ *   process, zero round trips on a hit. Every write and revocation is
+ *   broadcast on an invalidation channel (PostgreSQL LISTEN/NOTIFY, Redis
+ *   pub/sub) and acknowledged only once every process has dropped the entry
+ *   or stopped serving from its cache (see `coherence.ts`). Without a channel
+ *   a near cache over a shared durable store is refused, unless the app says
+ *   it runs one process (`singleProcess`).
  * - Cache failures never fail a request: they are reported to `onCacheError`
  *   and the durable store answers. A failed cache call may have missed an
  *   invalidation, so after any failure the cache is bypassed for one
@@ -31,7 +34,10 @@ import type {
   SessionSummary,
   StoredSession,
 } from "../../core/store.js";
+import type { InvalidationBus } from "./bus.js";
 import { fromCacheEntry, toCacheEntry } from "./cache-entry.js";
+import { type CacheCoherence, Coherence, localCoherence } from "./coherence.js";
+import { NearCache } from "./near-cache.js";
 
 export interface TieredStoreOptions {
   /** The source of truth, e.g. a PostgreSQL or SQLite store. */
@@ -53,9 +59,25 @@ export interface TieredStoreOptions {
   clock?: () => number;
   /** Close the durable and cache stores on `close()`: true when built from a URL. @default false */
   ownsStores?: boolean;
+  /**
+   * Near cache (`cache` is a per-process store such as `memory:`): the channel
+   * that carries invalidations between processes, e.g.
+   * `createPostgresBus({ url })` or `createRedisBus({ url })` (both in
+   * `cloakroom-sessions/stores/tiered`). Writes and revocations resolve only
+   * once every process has dropped the entry or stopped serving from cache.
+   */
+  invalidation?: InvalidationBus;
+  /**
+   * Near cache without a channel: allowed only when this process is the only
+   * one using the durable store (every write then goes through it). A near
+   * cache over a shared durable store with neither is refused. @default false
+   */
+  singleProcess?: boolean;
+  /** Near cache: how long a process serves from its cache after hearing its own heartbeat on the channel, ms. @default 1000 */
+  lease?: number;
+  /** Near cache: most entries kept per process. @default 10000 */
+  maxEntries?: number;
 }
-
-const NEAR_CACHE_MAX_TTL = 60_000;
 
 export class TieredStore implements SessionStore {
   readonly kind: string;
@@ -69,15 +91,20 @@ export class TieredStore implements SessionStore {
   readonly #owns: boolean;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #bypassUntil = Number.NEGATIVE_INFINITY;
+  /** Near-cache mode only: the entries and what keeps them coherent. */
+  readonly #near: NearCache | undefined;
+  readonly #coherence: CacheCoherence | undefined;
+  /** Resolves once the store can serve (near cache: subscribed to its channel). */
+  readonly ready: Promise<void>;
 
   constructor(options: TieredStoreOptions) {
     const { durable, cache } = options;
     const near = !cache.capabilities.shared;
-    this.cacheTtl = options.cacheTtl ?? (near ? 5_000 : 60_000);
+    this.cacheTtl = options.cacheTtl ?? 60_000;
     if (!(this.cacheTtl > 0)) throw new ConfigurationError("tiered store: cacheTtl must be > 0");
-    if (near && this.cacheTtl > NEAR_CACHE_MAX_TTL) {
+    if (near && !options.invalidation && !options.singleProcess && durable.capabilities.shared) {
       throw new ConfigurationError(
-        `tiered store: a per-process cache (${cache.kind}) cannot see revocations made on other servers, so cacheTtl (the delay before they apply) is capped at ${NEAR_CACHE_MAX_TTL} ms; use a shared cache (Redis, Memcached) for longer`,
+        `tiered store: a per-process cache (${cache.kind}) in front of a shared ${durable.kind} store would keep serving sessions that another server revoked. Give it an invalidation channel (tiered:?…&channel=<redis:// or postgres:// URL>, or the invalidation option; a postgres:// or redis:// durable store is its own channel), or say the app runs one process (singleProcess=true)`,
       );
     }
     this.durable = durable;
@@ -88,9 +115,40 @@ export class TieredStore implements SessionStore {
     this.#clock = options.clock ?? Date.now;
     this.#owns = options.ownsStores ?? false;
     this.#onCacheError = options.onCacheError ?? rateLimitedWarn(this.#clock);
+    if (near) {
+      this.#near = new NearCache(options.maxEntries ?? 10_000);
+      this.#coherence = options.invalidation
+        ? new Coherence(options.invalidation, this.#near, {
+            ...(options.lease !== undefined ? { lease: options.lease } : {}),
+            onError: this.#onCacheError,
+          })
+        : localCoherence(this.#near);
+      this.ready = this.#coherence.start();
+      this.ready.catch(() => undefined); // reported to whoever awaits it; until then the cache is simply bypassed
+    } else {
+      this.ready = Promise.resolve();
+    }
+  }
+
+  /** Near cache: entries held by this process (0 for a shared cache). */
+  get nearSize(): number {
+    return this.#near?.size ?? 0;
   }
 
   async get(key: string, now: number): Promise<StoredSession | null> {
+    const near = this.#near;
+    const c = this.#coherence;
+    if (near && c) {
+      if (c.serving) {
+        const hit = near.get(key, now);
+        if (hit) return hit;
+      }
+      const generation = c.generation;
+      const r = await this.durable.get(key, now);
+      // Only if no invalidation overtook this read, and the cache may serve at all.
+      if (r && c.serving && c.generation === generation) near.set(key, r, now + this.cacheTtl);
+      return r;
+    }
     const entry = await this.#cached("get", () => this.cache.get(key, now));
     const hit = entry ? fromCacheEntry(entry) : null;
     if (hit) return hit;
@@ -107,6 +165,13 @@ export class TieredStore implements SessionStore {
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
     const result = await this.durable.patch(key, patch, now);
+    if (this.#coherence) {
+      const changed = Object.keys(patch.set).length > 0 || patch.unset.length > 0;
+      // A touch only moves the idle deadline: a copy elsewhere with the old one just expires early, then misses.
+      if (result === "ok" && changed) await this.#coherence.invalidate({ keys: [key] });
+      else this.#near?.drop(key);
+      return result;
+    }
     if (result !== "too_large") await this.#invalidate(key, false);
     return result;
   }
@@ -118,13 +183,15 @@ export class TieredStore implements SessionStore {
     now: number,
   ): Promise<boolean> {
     const ok = await this.durable.touch(key, lastSeenAt, idleExpiresAt, now);
-    await this.#invalidate(key, false);
+    if (this.#near) this.#near.drop(key);
+    else await this.#invalidate(key, false);
     return ok;
   }
 
   async destroy(key: string): Promise<void> {
     await this.durable.destroy(key);
-    await this.#invalidate(key, true);
+    if (this.#coherence) await this.#coherence.invalidate({ keys: [key] });
+    else await this.#invalidate(key, true);
   }
 
   listByUser(userId: string, now: number): Promise<SessionSummary[]> {
@@ -132,6 +199,13 @@ export class TieredStore implements SessionStore {
   }
 
   async destroyByUser(userId: string, exceptKey?: string): Promise<number> {
+    if (this.#coherence) {
+      // Every process drops the user's entries by its own index of them,
+      // whatever keys it learnt them under; the current one is refetched.
+      const removed = await this.durable.destroyByUser(userId, exceptKey);
+      await this.#coherence.invalidate({ users: [userId] });
+      return removed;
+    }
     // Cache entries carry no user index: take the keys from the truth, before
     // they are gone from it. A dead session has a dead cache entry too (its
     // cache deadline is never later than its true one). Not covered: a
@@ -157,6 +231,8 @@ export class TieredStore implements SessionStore {
   async close(): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    await this.#coherence?.close();
+    this.#near?.clear();
     if (!this.#owns) return;
     await Promise.all([this.durable.close(), this.cache.close()]);
   }
@@ -223,3 +299,7 @@ function rateLimitedWarn(clock: () => number): (err: unknown, op: string) => voi
 export function createTieredStore(options: TieredStoreOptions): TieredStore {
   return new TieredStore(options);
 }
+
+export type { InvalidationBus } from "./bus.js";
+export { createPostgresBus, type PostgresBusOptions } from "./bus-postgres.js";
+export { createRedisBus, type RedisBusOptions } from "./bus-redis.js";

@@ -2,12 +2,17 @@ import { parseDuration } from "../../core/duration.js";
 import { BadStoreUrlError, CloakroomError } from "../../core/errors.js";
 import type { SessionStore } from "../../core/store.js";
 import { createStore, type StoreUrlOptions } from "../create-store.js";
+import type { InvalidationBus } from "./bus.js";
+import { createPostgresBus } from "./bus-postgres.js";
+import { createRedisBus } from "./bus-redis.js";
 import { TieredStore, type TieredStoreOptions } from "./index.js";
 
 /**
- * `tiered:?durable=<url>&cache=<url>[&cacheTtl=5s]`, the inner URLs
- * percent-encoded (`encodeURIComponent`). Options for the inner stores go in
- * `options.durable` and `options.cache`; the rest is for the tiered store.
+ * `tiered:?durable=<url>&cache=<url>[&cacheTtl=5s][&channel=<url>][&singleProcess=true][&lease=1s]`,
+ * the inner URLs percent-encoded (`encodeURIComponent`). Options for the
+ * inner stores go in `options.durable` and `options.cache`; the rest is for
+ * the tiered store. A near cache (`cache=memory:`) gets its invalidation
+ * channel from `channel`, else from a `postgres://` or `redis://` durable store.
  * @example
  * createStore(`tiered:?durable=${encodeURIComponent("sqlite:./data/s.db")}&cache=memory:`)
  */
@@ -35,6 +40,15 @@ export async function fromUrl(url: string, options: StoreUrlOptions): Promise<Ti
       });
     }
   }
+  const lease = durationParam(query.get("lease"), "lease");
+  const singleProcess = /^(1|true|yes)$/i.test(query.get("singleProcess") ?? "");
+  const near = /^memory:/i.test(cacheUrl);
+  const bus = near && !singleProcess ? busFor(query.get("channel") ?? durableUrl) : undefined;
+  if (query.get("channel") && !bus) {
+    throw new BadStoreUrlError(
+      "tiered: channel must be a redis://, rediss:// or postgres:// URL (percent-encoded), and is used only with a near cache (cache=memory:)",
+    );
+  }
   const {
     durable: durableOptions,
     cache: cacheOptions,
@@ -52,16 +66,44 @@ export async function fromUrl(url: string, options: StoreUrlOptions): Promise<Ti
     throw err;
   }
   try {
-    return new TieredStore({
+    const store = new TieredStore({
       ...own,
       ...(cacheTtl !== undefined ? { cacheTtl } : {}),
+      ...(lease !== undefined ? { lease } : {}),
+      ...(bus ? { invalidation: bus } : {}),
+      ...(singleProcess ? { singleProcess } : {}),
       durable,
       cache,
       ownsStores: true,
     });
+    try {
+      await store.ready;
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return store;
   } catch (err) {
     await Promise.all([durable.close(), cache.close()]);
     if (err instanceof CloakroomError) throw err;
     throw new BadStoreUrlError(`tiered: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
+}
+
+function durationParam(value: string | null, name: string): number | undefined {
+  if (value === null) return undefined;
+  try {
+    return parseDuration(/^\d+$/.test(value) ? Number(value) : value, name);
+  } catch (err) {
+    throw new BadStoreUrlError(`tiered: ${name}=${value} is not a duration (ms, or 5s, 1m)`, {
+      cause: err,
+    });
+  }
+}
+
+/** The invalidation channel a URL names, or undefined for a backend that has none. */
+function busFor(url: string): InvalidationBus | undefined {
+  if (/^rediss?:\/\//i.test(url)) return createRedisBus({ url });
+  if (/^postgres(ql)?:\/\//i.test(url)) return createPostgresBus({ url });
+  return undefined;
 }

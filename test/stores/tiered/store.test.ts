@@ -22,11 +22,12 @@ const enc = encodeURIComponent;
 const tiered = (durable: string, cache: string, extra = "") =>
   `tiered:?durable=${enc(durable)}&cache=${enc(cache)}${extra}`;
 
-storeConformance("tiered sqlite+memory", {
-  open: () => createStore(tiered(`sqlite:${join(dir, "s.db")}`, "memory:")),
+storeConformance("tiered sqlite+memory (one process)", {
+  open: () => createStore(tiered(`sqlite:${join(dir, "s.db")}`, "memory:", "&singleProcess=true")),
 });
-storeConformance("tiered file+memory", {
-  open: () => createStore(tiered(`file:${join(dir, "files")}`, "memory:", "&cacheTtl=2s")),
+storeConformance("tiered file+memory (one process)", {
+  open: () =>
+    createStore(tiered(`file:${join(dir, "files")}`, "memory:", "&cacheTtl=2s&singleProcess=true")),
 });
 
 const memcachedDown = await probe("memcached", async () => {
@@ -67,6 +68,16 @@ describeWithService("PostgreSQL and Redis", pgRedisDown, "tiered postgres+redis"
   storeConformance("tiered postgres+redis", {
     open: () => createStore(tiered(SERVICE_URLS.postgres, SERVICE_URLS.redis)),
   });
+  // Near caches with a channel: PostgreSQL's own LISTEN/NOTIFY, and Redis pub/sub.
+  storeConformance("tiered postgres+memory (LISTEN/NOTIFY)", {
+    open: () => createStore(tiered(SERVICE_URLS.postgres, "memory:")),
+  });
+  storeConformance("tiered sqlite+memory (Redis channel)", {
+    open: () =>
+      createStore(
+        tiered(`sqlite:${join(dir, "c.db")}`, "memory:", `&channel=${enc(SERVICE_URLS.redis)}`),
+      ),
+  });
 });
 
 describe("tiered store configuration", () => {
@@ -83,15 +94,22 @@ describe("tiered store configuration", () => {
     ).rejects.toBeInstanceOf(BadStoreUrlError);
   });
 
-  it("caps a near cache's TTL, which is how late a revocation reaches other servers", async () => {
-    const durable = new MemoryStore({ sweepInterval: 0 });
+  it("refuses a near cache over a shared durable store without an invalidation channel", async () => {
+    const shared = new MemoryStore({ sweepInterval: 0 });
+    Object.defineProperty(shared, "capabilities", { value: { nativeTtl: false, shared: true } });
     const cache = new MemoryStore({ sweepInterval: 0 });
-    expect(new TieredStore({ durable, cache }).cacheTtl).toBe(5000);
-    expect(() => new TieredStore({ durable, cache, cacheTtl: 120_000 })).toThrow(
+    expect(() => new TieredStore({ durable: shared, cache })).toThrow(/invalidation channel/);
+    expect(() => new TieredStore({ durable: shared, cache, singleProcess: true })).not.toThrow();
+    // An in-process durable store cannot be changed by another process: no channel needed.
+    const local = new MemoryStore({ sweepInterval: 0 });
+    expect(() => new TieredStore({ durable: local, cache })).not.toThrow();
+    await expect(createStore(tiered(`file:${join(dir, "cap")}`, "memory:"))).rejects.toBeInstanceOf(
       ConfigurationError,
     );
     await expect(
-      createStore(tiered(`file:${join(dir, "cap")}`, "memory:", "&cacheTtl=10m")),
-    ).rejects.toBeInstanceOf(ConfigurationError);
+      createStore(
+        tiered(`file:${join(dir, "cap")}`, "memory:", `&channel=${enc("memcached://x:1")}`),
+      ),
+    ).rejects.toBeInstanceOf(BadStoreUrlError);
   });
 });
