@@ -217,7 +217,10 @@ export class Coherence implements CacheCoherence {
         }
         return;
       case "i":
-        if (m.p === this.id) return this.#echoed(m.n, now);
+        if (m.p === this.id) {
+          this.#echoed(m.n, now);
+          return;
+        }
         this.#apply(m.k, m.u);
         this.#bus
           .publish(JSON.stringify({ t: "a", p: this.id, to: m.p, n: m.n } satisfies Message))
@@ -248,7 +251,10 @@ export class Coherence implements CacheCoherence {
       p.peers.set(peer, until);
       latest = Math.max(latest, until);
     }
-    if (p.peers.size === 0) return this.#finish(n);
+    if (p.peers.size === 0) {
+      this.#finish(n);
+      return;
+    }
     p.timer = setTimeout(() => this.#finish(n), latest - now);
     p.timer.unref?.();
   }
