@@ -43,8 +43,8 @@ export class NearCache {
     this.drop(key);
     this.#entries.set(key, { record: { ...record, data: { ...record.data } }, until });
     if (record.userId !== null) {
-      let keys = this.#byUser.get(record.userId);
-      if (!keys) this.#byUser.set(record.userId, (keys = new Set()));
+      const keys = this.#byUser.get(record.userId) ?? new Set<string>();
+      this.#byUser.set(record.userId, keys);
       keys.add(key);
     }
     // Insertion order is age order: the oldest fill goes first (cheap and good enough for a cache whose entries live seconds).
