@@ -103,7 +103,15 @@ function durationParam(value: string | null, name: string): number | undefined {
 
 /** The invalidation channel a URL names, or undefined for a backend that has none. */
 function busFor(url: string): InvalidationBus | undefined {
-  if (/^rediss?:\/\//i.test(url)) return createRedisBus({ url });
-  if (/^postgres(ql)?:\/\//i.test(url)) return createPostgresBus({ url });
+  if (/^rediss?:\/\//i.test(url)) return createRedisBus({ url: withoutStoreParams(url) });
+  if (/^postgres(ql)?:\/\//i.test(url)) return createPostgresBus({ url: withoutStoreParams(url) });
   return undefined;
+}
+
+/** A store URL's own parameters (table, prefixes, …) mean nothing to a plain connection. */
+function withoutStoreParams(url: string): string {
+  const u = new URL(url);
+  for (const p of [...u.searchParams.keys()])
+    if (p !== "sslmode" && p !== "ssl") u.searchParams.delete(p);
+  return u.toString();
 }
