@@ -47,6 +47,18 @@ afterAll(async () => {
   for (const [d, t] of tables) await dropTable(d, t).catch(() => undefined);
 });
 
+/** When each invalidation was published, and when each other server applied it (`writer:n` → times). */
+const timeline = new Map<string, { published?: number; applied: number[] }>();
+const invalidationOf = (payload: string) => {
+  const m = JSON.parse(payload) as { t: string; p: string; n: number };
+  return m.t === "i" ? `${m.p}:${m.n}` : null;
+};
+const entry = (id: string) => {
+  const e = timeline.get(id) ?? { applied: [] };
+  timeline.set(id, e);
+  return e;
+};
+
 /** A bus whose deliveries to this process can be held, as a slow or stalled server would. */
 function holdable(inner: InvalidationBus) {
   let held: (() => void)[] | null = null;
@@ -54,10 +66,19 @@ function holdable(inner: InvalidationBus) {
     kind: inner.kind,
     start: (onMessage, onLost) =>
       inner.start((payload) => {
-        if (held) held.push(() => onMessage(payload));
-        else onMessage(payload);
+        const deliver = () => {
+          onMessage(payload); // applies synchronously: the entry is gone when this returns
+          const id = invalidationOf(payload);
+          if (id) entry(id).applied.push(performance.now());
+        };
+        if (held) held.push(deliver);
+        else deliver();
       }, onLost),
-    publish: (p) => inner.publish(p),
+    publish: (p) => {
+      const id = invalidationOf(p);
+      if (id) entry(id).published = performance.now();
+      return inner.publish(p);
+    },
     close: () => inner.close(),
   };
   return {
@@ -190,6 +211,9 @@ for (const f of flavours) {
       const others = [b!, c!];
       const held = { logout: 0, revokeOne: 0, revokeOthers: 0, logoutAll: 0, write: 0 };
       const durations: number[] = [];
+      /** Publish → last server applied, and last applied − acknowledgement (must be ≤ 0). */
+      const spread: number[] = [];
+      const afterAck: number[] = [];
       for (let round = 0; round < 100; round++) {
         const user = testUser();
         const [mine, other, third] = [testKey(), testKey(), testKey()];
@@ -211,8 +235,17 @@ for (const f of flavours) {
 
         // revoke one (logout of another device, or this one)
         t0 = performance.now();
+        timeline.clear();
         await a!.store.destroy(third);
-        durations.push(performance.now() - t0);
+        const acked = performance.now();
+        durations.push(acked - t0);
+        for (const e of timeline.values()) {
+          // The writer's own echo is one "applied" too; peers are the rest.
+          if (e.published === undefined || e.applied.length === 0) continue;
+          const last = Math.max(...e.applied);
+          spread.push(last - e.published);
+          afterAck.push(last - acked);
+        }
         if (
           (await b!.store.get(third, Date.now())) === null &&
           (await c!.store.get(third, Date.now())) === null
@@ -260,6 +293,12 @@ for (const f of flavours) {
         logoutAll: 100,
         write: 200,
       });
+      // No server applies a revocation after it was acknowledged to the client.
+      expect(spread.length).toBeGreaterThanOrEqual(100);
+      expect(Math.max(...afterAck)).toBeLessThanOrEqual(0);
+      console.log(
+        `[near cache, ${f.name}] revoke published → last server dropped the entry: p50 ${percentile(spread, 50).toFixed(2)} ms, p99 ${percentile(spread, 99).toFixed(2)} ms; last drop before the acknowledgement by p50 ${(-percentile(afterAck, 50)).toFixed(2)} ms`,
+      );
       console.log(
         `[near cache, ${f.name}] 100 rounds: write/revoke resolved in p50 ${percentile(durations, 50).toFixed(2)} ms, p99 ${percentile(durations, 99).toFixed(2)} ms (durable write + invalidation acknowledged by 2 peers)`,
       );
