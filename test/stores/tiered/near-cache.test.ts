@@ -30,7 +30,7 @@ import {
   pgAdmin,
   pgUnavailable,
   uniqueTable,
-} from "../../sql.support.js";
+} from "../../support/sql.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const redisDown = await probe("redis", async () => {
