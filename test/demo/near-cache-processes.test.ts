@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { dropTable, mysqlUnavailable, pgUnavailable, uniqueTable } from "../support/sql.js";
 import { ADMIN, DemoClient, type DemoServer, startDemo } from "../support/demo-server.js";
 import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
+import { dropTable, mysqlUnavailable, pgUnavailable, uniqueTable } from "../support/sql.js";
 
 const ROUNDS = Number(process.env.CLOAKROOM_NEAR_CACHE_ROUNDS ?? 100);
 const enc = encodeURIComponent;

@@ -24,6 +24,7 @@ import {
 } from "../../../src/stores/tiered/index.js";
 import { InstrumentedStore } from "../../conformance/instrumented-store.js";
 import { record, testKey, testUser } from "../../conformance/store-suite.js";
+import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 import {
   dropTable,
   mysqlUnavailable,
@@ -31,7 +32,6 @@ import {
   pgUnavailable,
   uniqueTable,
 } from "../../support/sql.js";
-import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const redisDown = await probe("redis", async () => {
   const c = createClient({ url: SERVICE_URLS.redis });
