@@ -5,7 +5,7 @@
  * path that holds one, the old expiry becomes the idle deadline (never past
  * our absolute limit), created-at is now.
  */
-import { byteLength, checkKey, decodeValue, encodeValue } from "../core/codec.js";
+import { byteLength, checkKey, decodeValue, encodeValue, isForbiddenKey } from "../core/codec.js";
 import type { StoredSession } from "../core/store.js";
 
 /** A record as the old store holds it. */
@@ -65,8 +65,9 @@ export function convertRecord(raw: RawRecord, o: ConvertOptions): Converted {
   const data: Record<string, string> = Object.create(null);
   let size = 0;
   for (const key of Object.keys(old)) {
-    // `$` keys are Cloakroom's; `__proto__`, `constructor`, `prototype` never become keys.
-    if (DROPPED.has(key) || key.startsWith("$")) continue;
+    // `$` keys are Cloakroom's; `__proto__`, `constructor`, `prototype` never become keys
+    // (JSON.parse made `__proto__` an own property; the reviver dropped nested ones).
+    if (DROPPED.has(key) || key.startsWith("$") || isForbiddenKey(key)) continue;
     try {
       checkKey(key);
       const text = encodeValue(old[key], key);
