@@ -143,7 +143,7 @@ export interface LoginInput {
   /** A persistent cookie and the longer "remember me" lifetime. @default false */
   remember?: boolean;
   /** The client address, for per-address throttling and the audit event. */
-  ip?: string | null;
+  ip?: string | null | undefined;
 }
 
 export interface Auth<U extends User = User> extends Guards<U> {

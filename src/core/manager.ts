@@ -135,6 +135,12 @@ export class SessionManager {
       outCookie: null,
     };
     const token = readToken(req.cookie, cookieName(o.cookie, secure));
+    if (o.debug) {
+      o.logger.debug(
+        `cloakroom: load: cookie ${cookieName(o.cookie, secure)} ${token === undefined ? "absent" : "present"}; request ${secure ? "secure (Secure cookie)" : "not secure (no Secure, no __Host-)"}`,
+        { encrypted: req.encrypted, forwardedProto: req.forwardedProto, trustProxy: o.trustProxy },
+      );
+    }
     if (token === undefined) return o.legacy === undefined ? new Session(s) : this.#legacy(req, s);
     s.hadCookie = true;
     const verified = await this.#verifier.verify(token);
@@ -290,6 +296,11 @@ export class SessionManager {
     }
 
     const hasCookie = s.outCookie !== null;
+    if (o.debug) {
+      o.logger.debug(
+        `cloakroom: commit: ${cookieChanged ? "session created, rotated or ended" : s.key === null ? "nothing stored" : "session kept"}; ${hasCookie ? `Set-Cookie ${s.outCookie!.replace(/=[^;]*/, "=…")}` : "no cookie"}`,
+      );
+    }
     const outcome: CommitOutcome = {
       setCookie: s.outCookie,
       vary: s.accessed || s.hadCookie || hasCookie,

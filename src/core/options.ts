@@ -1,11 +1,18 @@
 import type { CookieSettings } from "./cookies.js";
+import { developmentStore } from "./development-store.js";
 import { parseDuration } from "./duration.js";
+import { debugEnabled } from "./environment.js";
 import { ConfigurationError } from "./errors.js";
 import type { LegacySessions } from "./legacy.js";
 import type { SessionStore } from "./store.js";
 import { type SigningKeys, signingKeys } from "./token.js";
 
-/** Where Cloakroom reports what it decided and why. Defaults: debug silent, warn/error to console. */
+/**
+ * Where Cloakroom reports what it decided and why. Defaults: warn/error to
+ * the console; debug (why a cookie was ignored, what a commit wrote, whether
+ * the cookie got `Secure`/`__Host-`) to stderr when `DEBUG=cloakroom` is set
+ * (the `debug` package's syntax: `cloakroom*`, `*` work too), else silent.
+ */
 export interface Logger {
   debug(message: string, meta?: Record<string, unknown>): void;
   warn(message: string, meta?: Record<string, unknown>): void;
@@ -14,15 +21,22 @@ export interface Logger {
 
 /** Options of {@link createSessions}. Only `store` and `secrets` are required. */
 export interface SessionOptions {
-  /** Where sessions live. Build one with `createStore(url)` or a store's own factory. */
-  store: SessionStore;
+  /**
+   * Where sessions live. Build one with `createStore(url)` or a store's own
+   * factory. Left out while `NODE_ENV` is not `production`: an in-process
+   * memory store, with a one-time notice (sessions end when the process
+   * does). Left out in production: a `ConfigurationError`.
+   */
+  store?: SessionStore | undefined;
   /**
    * App secrets, at least 32 bytes each. The first signs new cookies; all
    * verify, so `[next, current]` rotates without logging anyone out. A cookie
-   * verified by an older secret is re-issued under the first.
-   * @example secrets: process.env.SESSION_SECRET!.split(",")
+   * verified by an older secret is re-issued under the first. A string is
+   * split at commas, so an environment variable can hold the list.
+   * `undefined` (an unset variable) is a `ConfigurationError` at startup.
+   * @example secrets: process.env.SESSION_SECRET // "new,old"
    */
-  secrets: string | readonly string[];
+  secrets: string | readonly string[] | undefined;
   /** Sliding idle timeout (ms or `"30m"`). @default "30m" (OWASP ASVS L2) */
   idleTimeout?: number | string;
   /** Absolute lifetime from creation (ms or `"12h"`). @default "12h" */
@@ -90,6 +104,8 @@ export interface ResolvedOptions {
   maxBytes: number;
   cookie: CookieSettings;
   trustProxy: boolean;
+  /** Whether debug messages go anywhere: skip building them otherwise (hot path). */
+  debug: boolean;
   cacheControl: string | false;
   now: () => number;
   logger: Logger;
@@ -129,11 +145,16 @@ function checkCookieAttributes(path: string | undefined, domain: string | undefi
 }
 
 export function resolveOptions(o: SessionOptions): ResolvedOptions {
-  if (!o || typeof o.store?.get !== "function") {
+  if (!o || typeof o !== "object") {
+    throw new ConfigurationError("pass the session options: { store, secrets }");
+  }
+  const store = o.store === undefined ? developmentStore() : o.store;
+  if (typeof store?.get !== "function") {
     throw new ConfigurationError(
       "store: pass a store, e.g. store: await createStore('sqlite:./data/sessions.db')",
     );
   }
+  const secrets = secretList(o.secrets);
   const idleTimeout = parseDuration(o.idleTimeout ?? "30m", "idleTimeout");
   const absoluteTimeout = parseDuration(o.absoluteTimeout ?? "12h", "absoluteTimeout");
   if (idleTimeout <= 0 || absoluteTimeout <= 0) {
@@ -177,10 +198,15 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
       "cacheControl: not a valid header value (visible ASCII, spaces and tabs only)",
     );
   }
-  const base: Logger = { debug: noop, warn: console.warn, error: console.error };
+  const debugOn = debugEnabled();
+  const base: Logger = {
+    debug: debugOn ? debugToStderr : noop,
+    warn: console.warn,
+    error: console.error,
+  };
   return {
-    store: o.store,
-    keys: signingKeys(o.secrets),
+    store,
+    keys: signingKeys(secrets),
     idleTimeout,
     absoluteTimeout,
     touchInterval,
@@ -196,10 +222,38 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
       partitioned: c.partitioned ?? false,
     },
     trustProxy: o.trustProxy ?? false,
+    debug: debugOn || typeof o.logger?.debug === "function",
     cacheControl: o.cacheControl ?? "private, no-store",
     now: o.now ?? Date.now,
     logger: { ...base, ...o.logger },
     legacy: o.legacy,
     legacyProperties: o.legacyProperties ?? false,
   };
+}
+
+/**
+ * `secrets` as given, or split at commas when it is one string (an environment
+ * variable holding `new,old`). The usual slip, an unset variable, gets a
+ * message that says so instead of a TypeError deep inside.
+ */
+function secretList(secrets: string | readonly string[] | undefined): readonly string[] {
+  if (secrets === undefined || secrets === null) {
+    throw new ConfigurationError(
+      "secrets is undefined: is the environment variable that holds it (SESSION_SECRET in the docs) set? Generate one with `openssl rand -base64 32`",
+    );
+  }
+  if (typeof secrets === "string") {
+    if (secrets.trim() === "") {
+      throw new ConfigurationError(
+        "secrets is an empty string: is SESSION_SECRET (or the variable you read it from) set? Generate one with `openssl rand -base64 32`",
+      );
+    }
+    return secrets.split(",");
+  }
+  return secrets;
+}
+
+function debugToStderr(message: string, meta?: Record<string, unknown>): void {
+  if (meta === undefined) console.error(`[debug] ${message}`);
+  else console.error(`[debug] ${message}`, meta);
 }

@@ -80,7 +80,9 @@ function requestInfo(req: Request): RequestInfo {
   const forwarded = req.headers["x-forwarded-proto"];
   return {
     cookie: req.headers.cookie,
-    encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+    // req.secure is true on a TLS socket, and behind a proxy Express's own
+    // "trust proxy" setting trusts: Secure/__Host- follow the app's setting.
+    encrypted: req.secure === true || (req.socket as { encrypted?: boolean }).encrypted === true,
     forwardedProto: Array.isArray(forwarded) ? forwarded[0] : forwarded,
     // req.ip honours Express's own "trust proxy" setting for X-Forwarded-For.
     ip: req.ip ?? req.socket.remoteAddress ?? null,

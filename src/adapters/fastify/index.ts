@@ -88,7 +88,11 @@ function requestInfo(request: FastifyRequest): RequestInfo {
   const forwarded = request.headers["x-forwarded-proto"];
   return {
     cookie: request.headers.cookie,
-    encrypted: (request.raw.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
+    // request.protocol is "https" on a TLS socket, and behind a proxy Fastify's
+    // own trustProxy option trusts: Secure/__Host- follow the app's setting.
+    encrypted:
+      request.protocol === "https" ||
+      (request.raw.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
     forwardedProto: Array.isArray(forwarded) ? forwarded[0] : forwarded,
     // request.ip honours Fastify's own trustProxy setting for X-Forwarded-For.
     ip: request.ip ?? null,
