@@ -304,6 +304,19 @@ for (const f of flavours) {
       );
     }, 120_000);
 
+    it("revoke-all reaches sessions that other servers cached under keys the revoking server never saw", async () => {
+      const [a, b, c] = await servers(f, 3);
+      const user = testUser();
+      const keys = [testKey(), testKey(), testKey()];
+      for (const k of keys) await b!.store.create(k, record({ userId: user }));
+      for (const k of keys) await warm([b!, c!], k); // A never reads them
+      expect(a!.store.nearSize).toBe(1); // only the readiness probe's entry
+      expect(await a!.store.destroyByUser(user)).toBe(3);
+      for (const s of [b!, c!]) {
+        for (const k of keys) expect(await s.store.get(k, Date.now())).toBeNull();
+      }
+    });
+
     it("warm reads cost no store round trip", async () => {
       const [a, b] = await servers(f, 2);
       const key = testKey();
