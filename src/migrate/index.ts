@@ -159,3 +159,6 @@ export function fromExpressSession(options: LegacyOptions): LegacyMigration {
 export function fromFastifySession(options: LegacyOptions): LegacyMigration {
   return build("fastify-session", options);
 }
+
+export type { ImportCounts, ImportOptions, ImportResult, ImportSkipReason } from "./import.js";
+export { emptyCounts, importSessions } from "./import.js";

@@ -1,5 +1,6 @@
 import { cleanup } from "./cleanup.js";
 import type { Command } from "./command.js";
+import { importCommand } from "./import.js";
 import { migrate } from "./migrate.js";
 import { revoke } from "./revoke.js";
 import { schema } from "./schema.js";
@@ -13,4 +14,5 @@ export const COMMANDS: Record<string, Command> = {
   sessions,
   revoke,
   stats,
+  import: importCommand,
 };

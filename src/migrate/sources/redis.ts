@@ -75,17 +75,22 @@ export async function redisSource(url: string, timeoutMs: number): Promise<Legac
       const keys = res.keys;
       const next = String(res.cursor) === "0" ? null : String(res.cursor);
       if (keys.length === 0) return { items: [], cursor: next };
-      const m = client.multi();
-      for (const k of keys) m.get(k).pTTL(k);
-      const replies = (await call(() => m.execAsPipeline())) as unknown[];
+      // MGET answers nil for a key that is not a string (another app's hash under the
+      // same prefix) where GET would fail the whole pipeline with WRONGTYPE.
+      const m = client.multi().mGet(keys);
+      for (const k of keys) m.pTTL(k);
+      const [texts, ...ttls] = (await call(() => m.execAsPipeline())) as unknown as [
+        (string | null)[],
+        ...unknown[],
+      ];
       const now = Date.now();
       const items: ScanPage["items"] = [];
       keys.forEach((k, i) => {
-        const text = replies[2 * i];
-        if (typeof text !== "string") return; // expired between SCAN and GET, or not a string key
+        const text = texts[i];
+        if (typeof text !== "string") return; // expired between SCAN and MGET, or not a session
         items.push({
           sid: k.slice(prefix.length),
-          raw: { text, expiresAt: expiryOf(replies[2 * i + 1], now) },
+          raw: { text, expiresAt: expiryOf(ttls[i], now) },
         });
       });
       return { items, cursor: next };
