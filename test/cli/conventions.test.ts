@@ -4,7 +4,7 @@
  * the store URL from SESSION_STORE, exit codes 0 done / 1 warnings or refused
  * input / 2 failure; and `revoke`'s guard rails (`--dry-run`, confirmation).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,10 @@ import { record, testKey } from "../conformance/store-suite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloakroom-cli-conv-"));
 const url = `sqlite:${join(dir, "sessions.db")}`;
+/** An empty session-file-store folder, for `import`; which needs the app's secret. */
+const oldSessions = join(dir, "old-sessions");
+mkdirSync(oldSessions);
+process.env.SESSION_SECRET ??= "a-conventions-test-secret-of-32-bytes-or-more";
 
 async function cli(argv: string[], answer = false) {
   const out = bufferOutput(answer);
@@ -32,6 +36,7 @@ const JSON_RUNS: Record<string, string[]> = {
   sessions: ["sessions", url, "--user", "nobody"],
   revoke: ["revoke", url, "--user", "nobody", "--dry-run"],
   stats: ["stats", url],
+  import: ["import", "--from", `file:${oldSessions}`, "--to", url, "--dry-run"],
 };
 
 beforeAll(async () => {
