@@ -82,7 +82,10 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
 }
 
 function parseHost(text: string, defaultPort: number, bad: (why: string) => Error): RedisEndpoint {
-  const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(text);
+  // A DNS name or IPv4 address (RFC 1123 characters), or a bracketed IPv6
+  // address: anything else ("h h", "<x>") is a typo to refuse now, not a
+  // lookup failure to report on the first request.
+  const m = /^(\[[0-9a-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/i.exec(text);
   if (!m) throw bad(`"${text}" is not host[:port]`);
   const port = m[2] === undefined ? defaultPort : Number(m[2]);
   if (port < 1 || port > 65535) throw bad(`port ${port} is out of range`);

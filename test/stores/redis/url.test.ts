@@ -54,6 +54,9 @@ describe("redis store URLs", () => {
     ["redis://h/abc", /not a number/],
     ["redis://h?commandTimeout=soon", /commandTimeout/],
     ["redis://user:hunter2@h:x", /not host\[:port\]/],
+    // Found by test/fuzz/store-urls.test.ts: such hosts used to be accepted.
+    ["redis://user:hunter2@my host:6379", /not host\[:port\]/],
+    ["redis+cluster://h1:7000,<h2>:7001", /not host\[:port\]/],
   ])("refuses %s with a clear error", async (bad, why) => {
     const err = await createStore(bad).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadStoreUrlError);
