@@ -22,6 +22,8 @@ export interface PrivateRedis {
   restart(): Promise<void>;
   /** Kills it and removes its files. */
   stop(): Promise<void>;
+  /** Sends a signal to the running process (SIGSTOP/SIGCONT to freeze and thaw it). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 /** Null when a redis-server binary can run here, else why not (for describeWithService). */
@@ -107,6 +109,9 @@ export async function startRedis(
     command: (args) => command(port, args),
     kill,
     restart: launch,
+    signal: (sig) => {
+      proc?.kill(sig);
+    },
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });

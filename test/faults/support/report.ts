@@ -1,0 +1,113 @@
+/**
+ * The scenario table: each fault test adds its row, prints the table of its
+ * file when done, and appends the rows to test-results/faults/rows.jsonl,
+ * from which scripts/faults-report.ts writes docs/reliability.md.
+ */
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "vitest";
+import type { WorkloadResult } from "./workload.js";
+
+export interface ScenarioRow {
+  scenario: string;
+  store: string;
+  seconds: number;
+  result: WorkloadResult;
+  /** Anything the scenario measured beyond the workload (e.g. createStore against a black hole). */
+  extra?: string;
+}
+
+const rows: ScenarioRow[] = [];
+const OUT_DIR = join(process.cwd(), "test-results", "faults");
+
+/** Long form (`npm run test:faults`) or the short one inside `npm test`. */
+export const FULL = process.env.CLOAKROOM_FAULTS === "full";
+
+/** Seconds of load around a fault: a few in CI, more under `npm run test:faults`. */
+export function seconds(short: number, full: number): number {
+  return (FULL ? full : short) * 1000;
+}
+
+export function addRow(row: ScenarioRow): void {
+  rows.push(row);
+  mkdirSync(OUT_DIR, { recursive: true });
+  appendFileSync(
+    join(OUT_DIR, "rows.jsonl"),
+    `${JSON.stringify({ ...row, full: FULL, at: new Date().toISOString() })}\n`,
+  );
+}
+
+export const HEADER = [
+  "scenario",
+  "store",
+  "s",
+  "requests",
+  "acked writes",
+  "checked",
+  "found",
+  "lost",
+  "503",
+  "timeouts",
+  "resets",
+  "p99 fault ms",
+  "recover ms",
+  "unhandled",
+  "lag p99 ms",
+  "heap MB start→end",
+];
+
+export function cells(row: ScenarioRow): string[] {
+  const r = row.result;
+  const a = r.acknowledged;
+  const v = r.violations;
+  const lost = v.lostField + v.lostSession + v.resurrected + v.halfWritten + v.foreign;
+  return [
+    row.scenario,
+    row.store,
+    String(row.seconds),
+    String(r.requests),
+    String(a.writes + a.logins + a.logouts + a.revocations),
+    String(r.checked),
+    String(r.found),
+    String(lost),
+    String(r.errors["503"]),
+    String(r.errors.timeout),
+    String(r.errors.reset + r.errors.other),
+    String(r.p99FaultMs),
+    r.recoveryMs === null ? "-" : String(r.recoveryMs),
+    String(r.unhandledRejections),
+    String(r.loopLagP99Ms),
+    `${r.heapStartMb}→${r.heapEndMb}`,
+  ];
+}
+
+export function markdownTable(list: ScenarioRow[]): string {
+  const lines = [`| ${HEADER.join(" | ")} |`, `|${HEADER.map(() => "---").join("|")}|`];
+  for (const row of list) lines.push(`| ${cells(row).join(" | ")} |`);
+  return lines.join("\n");
+}
+
+/** Prints this file's rows (call from afterAll). */
+export function printRows(): void {
+  if (rows.length === 0) return;
+  const extras = rows.filter((r) => r.extra).map((r) => `  ${r.scenario}: ${r.extra}`);
+  console.log(`\n${markdownTable(rows)}\n${extras.join("\n")}\n`);
+}
+
+/**
+ * The promise every scenario keeps: every acknowledged effect found, no
+ * half-written or foreign session, no unhandled rejection.
+ */
+export function expectNothingLost(r: WorkloadResult, notes: string[]): void {
+  expect(notes.slice(0, 20), "violations").toEqual([]);
+  expect(r.violations).toEqual({
+    lostField: 0,
+    lostSession: 0,
+    resurrected: 0,
+    halfWritten: 0,
+    foreign: 0,
+  });
+  expect(r.found).toBe(r.checked);
+  expect(r.unhandledRejections).toBe(0);
+  expect(r.acknowledged.writes).toBeGreaterThan(0);
+}
