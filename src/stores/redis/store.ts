@@ -180,13 +180,18 @@ export class RedisStore implements SessionStore {
     const removed = await Promise.all(
       members.map(async (m) => {
         const k = sessionKey(this.#prefix, m);
-        const n = await this.#send(k, ["DEL", k]);
+        const n = Number(await this.#send(k, ["DEL", k]));
         await this.#replicated(k);
         return n;
       }),
     );
-    await this.#send(u, ["ZREM", u, ...members]);
-    return removed.reduce<number>((n, r) => n + Number(r), 0);
+    // Only the members whose session this call deleted leave the index. A
+    // member with no session yet may be a create in flight (index first,
+    // session second): unindexing it would leave that session alive and
+    // beyond any later revocation. Dead members are pruned by listByUser.
+    const gone = members.filter((_, i) => removed[i] === 1);
+    if (gone.length > 0) await this.#send(u, ["ZREM", u, ...gone]);
+    return gone.length;
   }
 
   /** Redis expires sessions itself (PEXPIREAT at the earlier deadline): nothing to purge. */
