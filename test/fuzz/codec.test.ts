@@ -14,7 +14,7 @@ import {
   encodeValue,
 } from "../../src/core/codec.js";
 import { SessionDataError } from "../../src/core/errors.js";
-import { counted, reportCases, RUNS } from "./runs.js";
+import { counted, RUNS, reportCases } from "./runs.js";
 
 afterAll(() => reportCases("codec"));
 
@@ -91,7 +91,9 @@ it("decoding never throws and never yields a __proto__ key", () => {
         const walk = (x: unknown): void => {
           if (x && typeof x === "object") {
             expect(Object.hasOwn(x, "__proto__")).toBe(false);
-            expect(Object.getPrototypeOf(x)).toBe(Array.isArray(x) ? Array.prototype : Object.prototype);
+            expect(Object.getPrototypeOf(x)).toBe(
+              Array.isArray(x) ? Array.prototype : Object.prototype,
+            );
             for (const y of Object.values(x)) walk(y);
           }
         };

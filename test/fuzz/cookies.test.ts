@@ -12,7 +12,7 @@ import {
   serializeClear,
   serializeToken,
 } from "../../src/core/cookies.js";
-import { counted, reportCases, RUNS } from "./runs.js";
+import { counted, RUNS, reportCases } from "./runs.js";
 
 afterAll(() => reportCases("cookies"));
 

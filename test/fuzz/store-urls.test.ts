@@ -8,10 +8,10 @@
 import fc from "fast-check";
 import { afterAll, expect, it } from "vitest";
 import { BadStoreUrlError } from "../../src/core/errors.js";
-import { createStore, redact, schemeOf, STORE_SCHEMES } from "../../src/stores/create-store.js";
+import { createStore, redact, STORE_SCHEMES, schemeOf } from "../../src/stores/create-store.js";
 import { parseRedisUrl } from "../../src/stores/redis/url.js";
 import { splitStoreParams } from "../../src/stores/sql/url-params.js";
-import { counted, reportCases, RUNS } from "./runs.js";
+import { counted, RUNS, reportCases } from "./runs.js";
 
 afterAll(() => reportCases("store-urls"));
 
@@ -22,7 +22,9 @@ it("schemeOf accepts exactly the known schemes and refuses anything else typed",
     fc.property(
       fc.oneof(
         fc.string({ unit: "binary", maxLength: 60 }),
-        fc.tuple(fc.constantFrom(...schemes), fc.string({ maxLength: 40 })).map(([s, r]) => `${s}:${r}`),
+        fc
+          .tuple(fc.constantFrom(...schemes), fc.string({ maxLength: 40 }))
+          .map(([s, r]) => `${s}:${r}`),
       ),
       counted((url: string) => {
         let scheme: string;
@@ -93,10 +95,13 @@ it("Redis URLs parse back to the hosts, credentials and database they were built
           userinfo = `${auth.user === null ? "" : encodeURIComponent(auth.user)}${auth.pass === null ? "" : `:${encodeURIComponent(auth.pass)}`}@`;
         }
         const dbPart = db === null || scheme === "redis+cluster" ? "" : `/${db}`;
-        const path = scheme === "redis+sentinel" ? `/${encodeURIComponent(master)}${dbPart}` : dbPart;
+        const path =
+          scheme === "redis+sentinel" ? `/${encodeURIComponent(master)}${dbPart}` : dbPart;
         const url = `${scheme}://${userinfo}${hosts}${path}?keyPrefix=app:`;
         const p = parseRedisUrl(url);
-        expect(p.nodes).toEqual(list.map((n) => ({ host: n.host.replace(/^\[|\]$/g, ""), port: n.port })));
+        expect(p.nodes).toEqual(
+          list.map((n) => ({ host: n.host.replace(/^\[|\]$/g, ""), port: n.port })),
+        );
         expect(p.tls).toBe(scheme === "rediss");
         if (auth?.user) expect(p.username).toBe(auth.user);
         else expect(p.username).toBeUndefined();
@@ -134,7 +139,9 @@ it("SQL URLs lose table and migrate, and keep every driver parameter", () => {
         if (migrate !== null) u.searchParams.append("migrate", migrate);
         const out = splitStoreParams(u.toString());
         expect(out.table).toBe(table ?? undefined);
-        expect(out.migrate).toBe(migrate === null ? undefined : migrate !== "0" && migrate !== "false");
+        expect(out.migrate).toBe(
+          migrate === null ? undefined : migrate !== "0" && migrate !== "false",
+        );
         const back = new URL(out.url);
         expect(back.searchParams.has("table")).toBe(false);
         expect(back.searchParams.has("migrate")).toBe(false);

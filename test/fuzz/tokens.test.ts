@@ -15,7 +15,7 @@ import {
   TokenVerifier,
   verifyToken,
 } from "../../src/core/token.js";
-import { counted, reportCases, RUNS } from "./runs.js";
+import { counted, RUNS, reportCases } from "./runs.js";
 
 afterAll(() => reportCases("tokens"));
 
@@ -38,6 +38,8 @@ const step = fc.record({
   ),
 });
 
+type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
+
 it("the caching verifier agrees with plain HMAC verification on any sequence", async () => {
   const secrets = await Promise.all(
     Array.from({ length: 6 }, async () => (await mintToken(rotated)).secret),
@@ -46,7 +48,7 @@ it("the caching verifier agrees with plain HMAC verification on any sequence", a
     fc.asyncProperty(
       fc.array(step, { minLength: 1, maxLength: 30 }),
       fc.integer({ min: 1, max: 4 }),
-      counted(async (steps: fc.RecordValue<typeof step>[], capacity: number) => {
+      counted(async (steps: Step[], capacity: number) => {
         const verifier = new TokenVerifier(rotated, capacity);
         for (const s of steps) {
           const secret = secrets[s.secret]!;

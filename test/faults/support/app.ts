@@ -86,10 +86,12 @@ export function buildApp(manager: SessionManager): express.Express {
       next(err);
     }
   });
-  app.use((err: { status?: number; code?: string }, _req: Request, res: Response, _n: NextFunction) => {
-    if (res.headersSent) return;
-    res.status(err.status ?? 500).json({ code: err.code ?? "ERROR" });
-  });
+  app.use(
+    (err: { status?: number; code?: string }, _req: Request, res: Response, _n: NextFunction) => {
+      if (res.headersSent) return;
+      res.status(err.status ?? 500).json({ code: err.code ?? "ERROR" });
+    },
+  );
   return app;
 }
 

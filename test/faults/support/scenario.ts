@@ -62,7 +62,11 @@ export async function runScenario(
 }
 
 /** Polls `check` every 100 ms until it returns true, or throws after `ms`. */
-export async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
+export async function until(
+  what: string,
+  ms: number,
+  check: () => Promise<boolean>,
+): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await check().catch(() => false)) return;

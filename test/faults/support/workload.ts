@@ -137,7 +137,6 @@ export class Workload {
   #loops: Promise<void>[] = [];
   #faultAt: number | null = null;
   #healedAt: number | null = null;
-  #wipeAt: number | null = null;
   #heapStart = 0;
   #heapPeak = 0;
   #rssStart = 0;
@@ -151,7 +150,12 @@ export class Workload {
     this.#opts = { clients: 20, requestTimeout: 10_000, ...options };
     this.#agent = new Agent({ keepAlive: true, maxSockets: this.#opts.clients * 2 });
     for (let i = 0; i < this.#opts.clients; i++) {
-      this.#clients.push({ user: `${options.name}-u${i}`, devices: [null, null], ended: [], seq: 0 });
+      this.#clients.push({
+        user: `${options.name}-u${i}`,
+        devices: [null, null],
+        ended: [],
+        seq: 0,
+      });
     }
   }
 
@@ -191,7 +195,6 @@ export class Workload {
    * then be clean.
    */
   wiped(): void {
-    this.#wipeAt = Date.now();
     for (const c of this.#clients) for (const d of c.devices) if (d) d.mayBeWiped = true;
   }
 
@@ -286,7 +289,8 @@ export class Workload {
     if (this.#faultAt === null) return null;
     const from = this.#faultAt;
     let lastError = -1;
-    for (const s of this.#samples) if (s.start >= from && !s.ok) lastError = Math.max(lastError, s.start);
+    for (const s of this.#samples)
+      if (s.start >= from && !s.ok) lastError = Math.max(lastError, s.start);
     const after = Math.max(lastError, this.#healedAt ?? from);
     let first: number | null = null;
     for (const s of this.#samples) {
@@ -435,8 +439,14 @@ export class Workload {
   }
 
   async #login(c: Client): Promise<Device | null> {
-    const r = await this.#send("POST", `/login?user=${encodeURIComponent(c.user)}`, undefined, true);
-    if (r.status !== 200 || !r.cookie) throw new Error(`login answered ${r.status} without a cookie`);
+    const r = await this.#send(
+      "POST",
+      `/login?user=${encodeURIComponent(c.user)}`,
+      undefined,
+      true,
+    );
+    if (r.status !== 200 || !r.cookie)
+      throw new Error(`login answered ${r.status} without a cookie`);
     this.#acked.logins++;
     return {
       cookie: r.cookie,

@@ -1,0 +1,25 @@
+/**
+ * After `npm run test:faults`: prints the scenario table from the rows the
+ * fault tests recorded (test-results/faults/rows.jsonl) and writes it into
+ * docs/reliability.md between its `faults:table` markers.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { markdownTable, type ScenarioRow } from "../test/faults/support/table.js";
+
+const rows = readFileSync("test-results/faults/rows.jsonl", "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l) as ScenarioRow & { extra?: string });
+const table = markdownTable(rows);
+const extras = rows.filter((r) => r.extra).map((r) => `- ${r.scenario}: ${r.extra}`);
+const block = `${table}\n\n${extras.join("\n")}\n`;
+console.log(block);
+const doc = "docs/reliability.md";
+const text = readFileSync(doc, "utf8");
+const begin = "<!-- faults:table:begin -->";
+const end = "<!-- faults:table:end -->";
+const a = text.indexOf(begin);
+const b = text.indexOf(end);
+if (a < 0 || b < a) throw new Error(`${doc}: markers ${begin} / ${end} not found`);
+writeFileSync(doc, `${text.slice(0, a + begin.length)}\n${block}${text.slice(b)}`);
+console.log(`wrote the table into ${doc}`);
