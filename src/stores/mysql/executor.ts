@@ -40,11 +40,11 @@ export class MysqlExecutor implements SqlExecutor {
   }
 
   query(q: SqlQuery): Promise<SqlRow[]> {
-    return rows(this.#pool, this.#options(q), q);
+    return retryDeadlock(() => rows(this.#pool, this.#options(q), q));
   }
 
   run(q: SqlQuery): Promise<number> {
-    return affected(this.#pool, this.#options(q), q);
+    return retryDeadlock(() => affected(this.#pool, this.#options(q), q));
   }
 
   async exclusive<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
@@ -69,6 +69,26 @@ export class MysqlExecutor implements SqlExecutor {
 
   #options(q: SqlQuery): MysqlQueryOptions {
     return this.#timeout === undefined ? { sql: q.sql } : { sql: q.sql, timeout: this.#timeout };
+  }
+}
+
+const DEADLOCK_ATTEMPTS = 3;
+
+/**
+ * One autocommit statement, sent again when InnoDB chose it as a deadlock
+ * victim (ER_LOCK_DEADLOCK, 1213): "log out everywhere" (DELETE … WHERE
+ * user_id) racing a login or a logout of the same user can deadlock on the
+ * secondary index. InnoDB rolled the statement back entirely, so sending it
+ * again is safe, and it is what the server's message asks for. Not inside
+ * `exclusive`: there a deadlock rolls back the whole transaction.
+ */
+async function retryDeadlock<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= DEADLOCK_ATTEMPTS || (err as { errno?: unknown }).errno !== 1213) throw err;
+    }
   }
 }
 
