@@ -19,8 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodedSize } from "../../src/core/codec.js";
 import type { PatchResult, SessionStore, StoredSession } from "../../src/core/store.js";
 import { createStore } from "../../src/stores/create-store.js";
-import { dropTable, MYSQL_URL, mysqlUnavailable, PG_URL, pgUnavailable } from "../sql.support.js";
 import { probe, SERVICE_URLS } from "../support/services.js";
+import { dropTable, MYSQL_URL, mysqlUnavailable, PG_URL, pgUnavailable } from "../support/sql.js";
 import { counted, reportCases, STORE_RUNS } from "./runs.js";
 
 afterAll(() => reportCases("store-model"));
