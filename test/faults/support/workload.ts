@@ -133,6 +133,8 @@ export class Workload {
     this.#rejections++;
   };
   #rejections = 0;
+  /** Between wiped() and healed(): an acknowledgement may have been written before the wipe. */
+  #wiping = false;
   #running = false;
   #loops: Promise<void>[] = [];
   #faultAt: number | null = null;
@@ -187,6 +189,7 @@ export class Workload {
   /** The fault was removed now (server back, process resumed…). */
   healed(): void {
     this.#healedAt = Date.now();
+    this.#wiping = false;
   }
 
   /**
@@ -195,6 +198,7 @@ export class Workload {
    * then be clean.
    */
   wiped(): void {
+    this.#wiping = true;
     for (const c of this.#clients) for (const d of c.devices) if (d) d.mayBeWiped = true;
   }
 
@@ -405,6 +409,7 @@ export class Workload {
         throw err;
       }
       if (r.status === 200) {
+        if (this.#wiping) d.mayBeWiped = true;
         d.acked.set(k, v);
         d.ackedAt = Date.now();
         this.#acked.writes++;
@@ -452,7 +457,7 @@ export class Workload {
       cookie: r.cookie,
       acked: new Map(),
       uncertain: new Map(),
-      mayBeWiped: false,
+      mayBeWiped: this.#wiping,
       ackedAt: Date.now(),
     };
   }
