@@ -356,7 +356,7 @@ const BACKENDS: Backend[] = [
     unavailable: async () => null,
     open: (dir) =>
       createStore(
-        `tiered:?durable=${encodeURIComponent(`sqlite:${join(dir, "t.db")}`)}&cache=memory:`,
+        `tiered:?durable=${encodeURIComponent(`sqlite:${join(dir, "t.db")}`)}&cache=memory:&singleProcess=true`,
       ),
   },
 ];
