@@ -3,7 +3,9 @@ import { defineConfig } from "vitest/config";
 
 // "cloakroom-sessions/*" imported inside this repo (the demo) resolves to src/*.ts,
 // as under `npm start` (tsx --conditions=cloakroom-source) and tsc (customConditions).
-const conditions = ["cloakroom-source", ...defaultServerConditions];
+// Without "module": Node itself ignores it, and packages whose "module" build is not
+// loadable by Node (@opentelemetry/api's extensionless ESM, required by prom-client) break.
+const conditions = ["cloakroom-source", ...defaultServerConditions.filter((c) => c !== "module")];
 
 export default defineConfig({
   resolve: { conditions },
