@@ -16,6 +16,7 @@ import {
 import { hmac } from "./crypto.js";
 import { CloakroomError, SessionTooLargeError, StoreUnavailableError } from "./errors.js";
 import { type RevokeReason, SessionEvents } from "./events.js";
+import { flushLegacyProperties } from "./legacy-properties.js";
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from "./options.js";
 import {
   emptyFields,
@@ -231,7 +232,13 @@ export class SessionManager {
    * Safe to call more than once; later calls write only newer changes.
    */
   commit(session: Session): Promise<CommitOutcome> {
-    const run = () => this.#commit(session);
+    const run = this.options.legacyProperties
+      ? async () => {
+          // Plain-object writes (`req.session.cart.push(x)`) become field-level sets now.
+          flushLegacyProperties(session);
+          return this.#commit(session);
+        }
+      : () => this.#commit(session);
     // Commits of one session run in order; a failed one (already reported to its caller) does not block the next.
     const previous = this.#commits.get(session);
     const next = (previous !== undefined ? previous.then(run, run) : run()).finally(() => {

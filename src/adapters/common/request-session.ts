@@ -4,6 +4,8 @@
  * A subclass (not a wrapper) so it can be passed straight back to the
  * manager (`listUserSessions(userId, req.session)`, `revokeUserSessions`).
  */
+
+import { withLegacyProperties } from "../../core/legacy-properties.js";
 import type { SessionManager } from "../../core/manager.js";
 import { Session } from "../../core/session.js";
 import type { OutcomeWriter } from "./outcome.js";
@@ -24,6 +26,9 @@ export class RequestSession extends Session {
     this.#manager = manager;
     this.#writer = writer;
     this.#onUnsent = onUnsent;
+    // express-session style `req.session.cart = …` for handlers not yet ported (opt-in).
+    // biome-ignore lint/correctness/noConstructorReturn: the proxy stands in for this instance
+    if (manager.options.legacyProperties) return withLegacyProperties(this);
   }
 
   /**
