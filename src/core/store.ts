@@ -114,6 +114,19 @@ export interface SessionStore {
   /** Removes the session at once. Removing an absent session is not an error. */
   destroy(key: string): Promise<void>;
 
+  /**
+   * Compare-and-delete of one data field, for single-use values such as a
+   * WebAuthn challenge: removes `field` from the live session `key` only if
+   * it holds the JSON string `value` (stored text `JSON.stringify(value)`),
+   * and resolves true when this call removed it. Atomic: of any number of
+   * concurrent calls for one field, at most one resolves true, on every
+   * server sharing the store. Moves no deadline. False (nothing written) when
+   * the session is gone or expired at `now`, or the field holds anything else.
+   * Optional so that stores written before it still type-check; every
+   * built-in store has it, and `cloakroom-sessions/auth` passkeys require it.
+   */
+  consumeField?(key: string, field: string, value: string, now: number): Promise<boolean>;
+
   /** The user's live sessions at `now`, any order. Dead index entries may be pruned on the way. */
   listByUser(userId: string, now: number): Promise<SessionSummary[]>;
 

@@ -78,6 +78,27 @@ export function applyPatch(
   return { result: "ok", next };
 }
 
+/**
+ * The record without `field` when that field holds the JSON string `value`
+ * (see `SessionStore.consumeField`), else null. Compared decoded, so two
+ * spellings of one string (`"\u0061"` and `"a"`) are the same value.
+ */
+export function consumeField(r: StoredSession, field: string, value: string): StoredSession | null {
+  const text = Object.hasOwn(r.data, field) ? r.data[field] : undefined;
+  if (text === undefined || !holdsString(text, value)) return null;
+  const data: Record<string, string> = { ...r.data };
+  delete data[field];
+  return { ...r, data };
+}
+
+function holdsString(text: string, value: string): boolean {
+  try {
+    return JSON.parse(text) === value;
+  } catch {
+    return false; // a corrupt field holds no value at all
+  }
+}
+
 /** The record with its idle deadline moved, never past the absolute one. */
 export function applyTouch(r: StoredSession, lastSeenAt: number, idleExpiresAt: number) {
   return { ...r, lastSeenAt, idleExpiresAt: Math.min(idleExpiresAt, r.absoluteExpiresAt) };

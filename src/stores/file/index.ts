@@ -117,6 +117,19 @@ export class FileStore implements SessionStore {
     );
   }
 
+  async consumeField(key: string, field: string, value: string, now: number): Promise<boolean> {
+    if (!rec.isStoreKey(key)) return false;
+    return this.#guard("consumeField", () =>
+      this.#exclusive(key, async () => {
+        const r = await this.#readLive(key, now);
+        const next = r && rec.consumeField(r, field, value);
+        if (!next) return false;
+        await this.#write(key, next);
+        return true;
+      }),
+    );
+  }
+
   async touch(
     key: string,
     lastSeenAt: number,

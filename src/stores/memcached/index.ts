@@ -122,6 +122,21 @@ export class MemcachedStore implements SessionStore {
     });
   }
 
+  async consumeField(key: string, field: string, value: string, now: number): Promise<boolean> {
+    if (!rec.isStoreKey(key)) return false;
+    // CAS: a racing consumer's write fails, it re-reads, finds the field gone and refuses.
+    return this.#queue.run(key, () =>
+      this.#cas.update(this.#sk(key), (text) => {
+        const r = text === undefined ? null : rec.decodeRecord(text);
+        if (!r || !rec.isAlive(r, now)) return null;
+        const next = rec.consumeField(r, field, value);
+        return next === null
+          ? null
+          : { value: rec.encodeRecord(next), exptime: this.#exptime(next) };
+      }),
+    );
+  }
+
   async touch(
     key: string,
     lastSeenAt: number,

@@ -14,7 +14,13 @@ import type {
   StoredSession,
   StoreStats,
 } from "../../core/store.js";
-import { isAlive as alive, applyPatch, applyTouch, summaryOf } from "../record-json.js";
+import {
+  isAlive as alive,
+  applyPatch,
+  applyTouch,
+  consumeField,
+  summaryOf,
+} from "../record-json.js";
 
 export interface MemoryStoreOptions {
   /** Most sessions kept; the least recently used goes first. @default 10000 */
@@ -87,6 +93,16 @@ export class MemoryStore implements SessionStore {
     const { result, next } = applyPatch(r, patch);
     if (result === "ok") this.#sessions.set(key, next);
     return result;
+  }
+
+  async consumeField(key: string, field: string, value: string, now: number): Promise<boolean> {
+    // No await between the read and the write: atomic in one process.
+    const r = this.#sessions.get(key);
+    if (!r || !alive(r, now)) return false;
+    const next = consumeField(r, field, value);
+    if (next === null) return false;
+    this.#sessions.set(key, next);
+    return true;
   }
 
   async touch(

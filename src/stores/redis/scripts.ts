@@ -140,3 +140,24 @@ local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if top[2] then redis.call('PEXPIREAT', KEYS[1], top[2]) end
 return 1`,
 );
+
+/**
+ * KEYS[1] session; ARGV: now, field (with the data prefix), value.
+ * 1 when the field held the JSON string `value` and is now gone; 0 otherwise
+ * (session gone or expired, field absent or holding something else).
+ */
+export const CONSUME = script(
+  "consume",
+  `${TIMES}
+local t = redis.call('HGET', KEYS[1], 't')
+if not t then return 0 end
+local c, l, i, a = times(t)
+local now = tonumber(ARGV[1])
+if not c or i <= now or a <= now then return 0 end
+local v = redis.call('HGET', KEYS[1], ARGV[2])
+if not v then return 0 end
+local ok, s = pcall(cjson.decode, v)
+if not ok or type(s) ~= 'string' or s ~= ARGV[3] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[2])
+return 1`,
+);

@@ -27,7 +27,7 @@ import { isAlive, summaryOf } from "../record-json.js";
 import type { RedisCommandSender } from "./clients.js";
 import { Deadlines } from "./deadlines.js";
 import { DATA, decodeSession, encodeSession, sessionKey, userKey } from "./layout.js";
-import { CREATE, INDEX_ADD, PATCH, type Script, TOUCH } from "./scripts.js";
+import { CONSUME, CREATE, INDEX_ADD, PATCH, type Script, TOUCH } from "./scripts.js";
 
 export interface RedisStoreSettings {
   /** Prefix of every key the store writes. @default "cr:" */
@@ -122,6 +122,13 @@ export class RedisStore implements SessionStore {
     if (result !== 1) return result === 2 ? "too_large" : "missing";
     await this.#replicated(k);
     return "ok";
+  }
+
+  async consumeField(key: string, field: string, value: string, now: number): Promise<boolean> {
+    const k = sessionKey(this.#prefix, key);
+    const taken = (await this.#run(CONSUME, k, [String(now), DATA + field, value])) === 1;
+    if (taken) await this.#replicated(k);
+    return taken;
   }
 
   async touch(

@@ -101,6 +101,16 @@ export class SqlStore implements SessionStore {
     }
   }
 
+  async consumeField(key: string, field: string, value: string, now: number): Promise<boolean> {
+    if (!isStoreKey(key)) return false;
+    const n = await this.#call("consumeField", () =>
+      this.#exec.run(this.#sql.consumeField(key, field, value, now)),
+    );
+    // The update always changes the row when it matches, so MySQL's "changed
+    // rows" count (without FOUND_ROWS) is exact here too.
+    return n > 0;
+  }
+
   async touch(
     key: string,
     lastSeenAt: number,

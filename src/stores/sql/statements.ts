@@ -31,6 +31,8 @@ export interface SqlFlavor {
    * per use in the text.
    */
   documentSize(doc: () => string): string;
+  /** A predicate: the document's top-level `key` is a JSON string equal to `value`. */
+  holdsString(bind: Bind, key: string, value: string): string;
   /** Deletes at most `limit` rows with `idle_expires_at <= now`, through the expiry index. */
   purgeBatch(names: SqlNames, bind: Bind, now: number, limit: number): string;
 }
@@ -94,6 +96,12 @@ export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
         (b) =>
           `UPDATE ${t} SET last_seen_at = ${b(lastSeenAt)}, idle_expires_at = ${f.least}(${b(idleExpiresAt)}, absolute_expires_at) WHERE token_hash = ${b(key)} AND ${alive(b, now)}`,
       ),
+
+    consumeField: (key, field, value, now) =>
+      q((b) => {
+        const doc = f.patchedDocument(b, { set: {}, unset: [field], maxBytes: 0 });
+        return `UPDATE ${t} SET data = ${doc} WHERE token_hash = ${b(key)} AND ${alive(b, now)} AND ${f.holdsString(b, field, value)}`;
+      }),
 
     alive: (key, now) =>
       q((b) => `SELECT 1 AS alive FROM ${t} WHERE token_hash = ${b(key)} AND ${alive(b, now)}`),

@@ -74,6 +74,13 @@ export interface SqlStatements {
    */
   patchCheck(key: string, patch: SessionPatch, now: number): SqlQuery;
   touch(key: string, lastSeenAt: number, idleExpiresAt: number, now: number): SqlQuery;
+  /**
+   * Compare-and-delete of one field in ONE update: matches (one row changed)
+   * only while the field holds the JSON string `value`. The row lock (or
+   * SQLite's single writer) makes a racing second update re-read the row and
+   * match nothing.
+   */
+  consumeField(key: string, field: string, value: string, now: number): SqlQuery;
   /** One row if the session is alive at `now`. */
   alive(key: string, now: number): SqlQuery;
   destroy(key: string): SqlQuery;

@@ -176,6 +176,18 @@ export class TieredStore implements SessionStore {
     return result;
   }
 
+  async consumeField(key: string, field: string, value: string, now: number): Promise<boolean> {
+    // Decided by the truth alone: a cached copy may still show a consumed field.
+    if (!this.durable.consumeField) {
+      throw new ConfigurationError(
+        `tiered store: the durable ${this.durable.kind} store has no consumeField`,
+      );
+    }
+    const taken = await this.durable.consumeField(key, field, value, now);
+    if (taken) await this.#invalidate(key, false);
+    return taken;
+  }
+
   async touch(
     key: string,
     lastSeenAt: number,

@@ -34,6 +34,11 @@ export const mysqlDialect: SqlDialect = {
         }
         return doc;
       },
+      // Compared as bytes: the column's collation could call "A" and "a" equal.
+      holdsString: (bind, key, value) => {
+        const member = () => `JSON_EXTRACT(data, ${bind(memberPath(key))})`;
+        return `JSON_TYPE(${member()}) = 'STRING' AND CAST(JSON_UNQUOTE(${member()}) AS BINARY) = CAST(${bind(value)} AS BINARY)`;
+      },
       // The document's text is at least {"k":v,...}: sum(key + value) plus 4
       // bytes per member, more where the server adds spaces (MySQL prints
       // {"k": v, ...}). Subtracting 4 per member never under-counts.

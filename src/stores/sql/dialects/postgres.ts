@@ -27,6 +27,10 @@ export const postgresDialect: SqlDialect = {
         if (patch.unset.length > 0) doc = `(${doc} - ${bind(patch.unset)}::text[])`;
         return doc;
       },
+      holdsString: (bind, key, value) => {
+        const k = bind(key);
+        return `jsonb_typeof(data -> ${k}::text) = 'string' AND data ->> ${k}::text = ${bind(value)}::text`;
+      },
       // Per member: key bytes + bytes of the value's jsonb text. jsonb prints
       // nested values with a space after ':' and ',' ({"a": [1, 2]}), so this
       // over-counts nested values slightly and never under-counts.

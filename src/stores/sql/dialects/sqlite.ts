@@ -29,6 +29,9 @@ export const sqliteDialect: SqlDialect = {
         }
         return doc;
       },
+      // json_extract gives a JSON string as SQL text; json_type tells it from an equal-looking number.
+      holdsString: (bind, key, value) =>
+        `json_type(data, ${bind(memberPath(key))}) = 'text' AND json_extract(data, ${bind(memberPath(key))}) = ${bind(value)}`,
       // SQLite keeps documents minified, so the text is exactly
       // {"k1":v1,"k2":v2}: sum(key + value) + 4 bytes per member (quotes, colon,
       // comma) + 1 (braces less one comma). Keys needing escapes over-count.
