@@ -30,6 +30,7 @@ export const AUDIT_EVENT_TYPES = [
   "cookie.refused",
   "passkey.registered",
   "passkey.removed",
+  "passkey.clone_suspected",
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
@@ -75,6 +76,8 @@ export interface AuditEvent {
   need?: readonly string[];
   /** `csrf.refused`: the HTTP method; `login.succeeded`: `password` or `passkey`. */
   method?: string;
+  /** `passkey.*`: the credential ID (base64url; public, not a secret). */
+  credential?: string;
   /** `csrf.refused`, `access.denied`: the path, when the caller gives it. */
   path?: string;
 }

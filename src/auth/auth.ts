@@ -7,14 +7,15 @@
  */
 import { parseDuration } from "../core/duration.js";
 import { ConfigurationError } from "../core/errors.js";
-import type { JsonValue } from "../core/json.js";
 import type { Session } from "../core/session.js";
+import { recordProof } from "./amr.js";
 import { AuditTrail } from "./audit.js";
-import { type AuthContext, META, rolesFingerprint, rotateSignedIn } from "./context.js";
-import { checkCsrf, resetCsrf } from "./csrf.js";
+import { type AuthContext, registerContext, rotateSignedIn } from "./context.js";
+import { checkCsrf } from "./csrf.js";
 import { describeDevice } from "./devices.js";
 import { createGuards } from "./guards.js";
 import { createPasswordHasher } from "./password.js";
+import { establishSession } from "./sign-in.js";
 import { createLoginThrottle } from "./throttle.js";
 import type { Auth, AuthOptions, CredentialFailure, RecheckResult, User } from "./types.js";
 
@@ -115,23 +116,6 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
     return { ok: true, id: creds.id };
   };
 
-  /**
-   * Ends the least recently active of the user's other sessions past the cap.
-   * Runs after the new session is stored: checked before, logins racing each
-   * other would each see the same count and all get in.
-   */
-  const enforceCap = async (session: Session, userId: string): Promise<void> => {
-    if (!Number.isFinite(ctx.maxSessionsPerUser)) return;
-    const others = (await sessions.listUserSessions(userId, session)).filter((d) => !d.current);
-    const excess = others.length - (ctx.maxSessionsPerUser - 1);
-    if (excess <= 0) return;
-    // listUserSessions sorts by most recent activity first: the tail goes.
-    let count = 0;
-    for (const d of others.slice(-excess))
-      if (await sessions.revokeSession(userId, d.id, { reason: "cap" })) count++;
-    if (count > 0) ctx.audit.emit(session, { type: "session.revoked", by: "cap", count });
-  };
-
   const signedIn = async (session: Session): Promise<U | null> => guards.currentUser(session);
 
   const recheck = async (
@@ -154,7 +138,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
     return { ok: true, user };
   };
 
-  return {
+  const auth: Auth<U> = {
     ...guards,
     hasher,
 
@@ -187,31 +171,12 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
         );
         return r.ok ? INVALID : r; // !user: deleted between the two look-ups
       }
-      const kept: [string, JsonValue][] = [];
-      for (const k of ctx.keepOnLogin) {
-        const v = session.get(k);
-        if (v !== undefined) kept.push([k, v]);
-      }
-      const remember = input.remember === true;
-      session.setUser(user.id, {
-        keepData: false,
-        persistent: remember,
-        absoluteTimeout: remember ? ctx.rememberTimeout : undefined,
-      });
-      for (const [k, v] of kept) session.set(k, v);
-      resetCsrf(session);
-      session.setMeta(META.authAt, now());
-      session.setMeta(META.roles, rolesFingerprint(user.roles));
-      await sessions.commit(session);
-      // After the commit, so the event names the new session, not the pre-login one.
-      ctx.audit.emit(session, {
-        type: "login.succeeded",
+      await establishSession(ctx, session, user, {
+        remember: input.remember === true,
+        methods: ["pwd"],
         username,
-        userId: user.id,
         ip,
-        method: "password",
       });
-      await enforceCap(session, user.id);
       return { ok: true, user };
     },
 
@@ -267,7 +232,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       // Named before the rotation: the new token only exists after the commit.
       ctx.audit.emit(session, { type: "sudo.confirmed" });
       rotateSignedIn(ctx, session, true);
-      session.setMeta(META.authAt, now());
+      recordProof(session, ["pwd"], now(), false);
       return r;
     },
 
@@ -288,7 +253,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
         reason: "password-change",
       });
       rotateSignedIn(ctx, session, true);
-      session.setMeta(META.authAt, now());
+      recordProof(session, ["pwd"], now(), false);
       ctx.audit.emit(session, { type: "password.changed", session: handle });
       // `count` includes this session's old record; it continues under a new token.
       const others = Math.max(0, count - 1);
@@ -347,4 +312,6 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       );
     },
   };
+  registerContext(auth, ctx);
+  return auth;
 }

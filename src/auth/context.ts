@@ -13,6 +13,12 @@ import type { User, UserDirectory } from "./types.js";
 export const META = {
   /** When the user last proved their password, ms since the epoch. */
   authAt: "authAt",
+  /** When each method (`pwd`, `passkey`, `uv`) was last proved on this session: see amr.ts. */
+  amr: "amr",
+  /** The methods of the sign-in that started this session. */
+  signInAmr: "signInAmr",
+  /** A pending WebAuthn challenge (single-use; see passkeys/challenge.ts). */
+  webauthn: "webauthn",
   /** The roles seen at the last check, sorted and joined: a change rotates the session (SM-05). */
   roles: "roles",
   /** Set by the core for "remember me" sessions. */
@@ -62,4 +68,16 @@ export function rotateSignedIn<U extends User>(
       ? remaining
       : undefined;
   session.setUser(userId, { persistent, absoluteTimeout });
+}
+
+const contexts = new WeakMap<object, AuthContext<User>>();
+
+/** @internal Lets add-ons built on an `Auth` (passkeys) share its resolved options. */
+export function registerContext<U extends User>(auth: object, ctx: AuthContext<U>): void {
+  contexts.set(auth, ctx as unknown as AuthContext<User>);
+}
+
+/** @internal The context of an `Auth` made by `createAuth`, or undefined. */
+export function contextOf<U extends User>(auth: object): AuthContext<U> | undefined {
+  return contexts.get(auth) as unknown as AuthContext<U> | undefined;
 }

@@ -9,6 +9,7 @@
  * new login (ASVS 5.0 8.3.2).
  */
 import type { Session } from "../core/session.js";
+import { authenticationOf } from "./amr.js";
 import { type AuthContext, META, rolesFingerprint, rotateSignedIn } from "./context.js";
 import type { GuardResult, User } from "./types.js";
 
@@ -19,6 +20,22 @@ const UNAUTHENTICATED = Object.freeze({
 } as const);
 const FORBIDDEN = Object.freeze({ ok: false, status: 403, reason: "forbidden" } as const);
 const REAUTH = Object.freeze({ ok: false, status: 401, reason: "reauth" } as const);
+const NEED_PASSKEY = Object.freeze({
+  ok: false,
+  status: 401,
+  reason: "reauth",
+  need: "passkey",
+} as const);
+
+/** Options of {@link Guards.requireRecentAuth}. */
+export interface RecentAuthOptions {
+  /** How recent, ms. @default the `sudoMaxAge` option */
+  maxAge?: number;
+  /** Count only a proof by this method; any method when absent. */
+  method?: "pwd" | "passkey";
+  /** With `method: "passkey"`: the authenticator must have verified the user (PIN, biometrics). @default false */
+  userVerification?: boolean;
+}
 
 export interface Guards<U extends User> {
   /**
@@ -34,11 +51,20 @@ export interface Guards<U extends User> {
   /** A signed-in user holding every one of `permissions` (403 otherwise). */
   requirePermission(session: Session, ...permissions: string[]): Promise<GuardResult<U>>;
   /**
-   * A signed-in user who proved the password within `maxAge` ms ("sudo
-   * mode"), else `reauth`: ask for the password and call `reauthenticate`.
+   * A signed-in user who proved a credential within `maxAge` ms ("sudo
+   * mode"), else `reauth`: ask for the password (`reauthenticate`) or a
+   * passkey (`passkeys.stepUp`). With `method: "passkey"` only a passkey
+   * proof counts (ASVS 5.0 V7.5.3), and `userVerification: true` asks for
+   * one with user verification; the failure then carries `need`.
    * @default maxAge the `sudoMaxAge` option
+   * @example
+   * const g = await auth.requireRecentAuth(session, { method: "passkey" });
+   * if (!g.ok && g.reason === "reauth") return redirect("/confirm?need=passkey");
    */
-  requireRecentAuth(session: Session, maxAge?: number): Promise<GuardResult<U>>;
+  requireRecentAuth(
+    session: Session,
+    options?: number | RecentAuthOptions,
+  ): Promise<GuardResult<U>>;
 }
 
 /** @internal */
@@ -103,12 +129,24 @@ export function createGuards<U extends User>(ctx: AuthContext<U>): Guards<U> {
         ? { ok: true, user }
         : forbidden(session, user, permissions);
     },
-    async requireRecentAuth(session, maxAge = ctx.sudoMaxAge) {
+    async requireRecentAuth(session, options) {
+      const o = typeof options === "number" ? { maxAge: options } : (options ?? {});
+      const maxAge = o.maxAge ?? ctx.sudoMaxAge;
       const user = await currentUser(session);
       if (!user) return UNAUTHENTICATED;
-      const at = session.getMeta(META.authAt);
-      const age = ctx.now() - (typeof at === "number" ? at : Number.NEGATIVE_INFINITY);
-      return age >= 0 && age <= maxAge ? { ok: true, user } : REAUTH;
+      const record = authenticationOf(session);
+      const recent = (at: number | null | undefined) => {
+        const age = ctx.now() - (at ?? Number.NEGATIVE_INFINITY);
+        return age >= 0 && age <= maxAge;
+      };
+      if (o.method === "passkey") {
+        if (!recent(record.last.passkey)) return NEED_PASSKEY;
+        if (o.userVerification === true && record.last.uv !== record.last.passkey)
+          return NEED_PASSKEY;
+        return { ok: true, user };
+      }
+      if (o.method === "pwd") return recent(record.last.pwd) ? { ok: true, user } : REAUTH;
+      return recent(record.at) ? { ok: true, user } : REAUTH;
     },
   };
 }

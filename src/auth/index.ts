@@ -8,6 +8,9 @@
  * const r = await auth.login(session, { username, password, ip });
  * const guard = await auth.requireRole(session, "admin"); // { ok: true, user } | { ok: false, status, reason }
  */
+
+export type { AuthenticationRecord, AuthMethod } from "./amr.js";
+export { authenticationOf } from "./amr.js";
 export type {
   AuditEvent,
   AuditEventType,
@@ -36,9 +39,23 @@ export {
 } from "./csrf.js";
 export { describeDevice } from "./devices.js";
 export { AuthBusyError, PasswordRejectedError } from "./errors.js";
-export type { Guards } from "./guards.js";
+export type { Guards, RecentAuthOptions } from "./guards.js";
 export type { OriginCheck, OriginCheckOptions, OriginHeaders } from "./origin.js";
 export { createOriginCheck } from "./origin.js";
+export { createPasskeys } from "./passkeys/index.js";
+export type {
+  CeremonyInput,
+  CeremonyOptionsJSON,
+  NewAccount,
+  PasskeyCredential,
+  PasskeyDirectory,
+  PasskeyFailure,
+  PasskeyFailureReason,
+  PasskeyInfo,
+  PasskeyOptions,
+  Passkeys,
+  PasskeyUse,
+} from "./passkeys/types.js";
 export type { PasswordHasher, PasswordOptions, VerifyResult } from "./password.js";
 export {
   createPasswordHasher,

@@ -76,7 +76,8 @@ export type GuardResult<U extends User = User> =
   | { ok: true; user: U }
   | { ok: false; status: 401; reason: "unauthenticated" }
   | { ok: false; status: 403; reason: "forbidden" }
-  | { ok: false; status: 401; reason: "reauth" };
+  /** `need: "passkey"`: only a fresh passkey assertion will do (`requireRecentAuth` with `method: "passkey"`). */
+  | { ok: false; status: 401; reason: "reauth"; need?: "passkey" };
 
 /** One of the signed-in user's sessions, ready for a device page. */
 export interface DeviceEntry {

@@ -14,7 +14,12 @@ import {
   serializeToken,
 } from "./cookies.js";
 import { hmac } from "./crypto.js";
-import { CloakroomError, SessionTooLargeError, StoreUnavailableError } from "./errors.js";
+import {
+  CloakroomError,
+  ConfigurationError,
+  SessionTooLargeError,
+  StoreUnavailableError,
+} from "./errors.js";
 import { type RevokeReason, SessionEvents } from "./events.js";
 import { flushLegacyProperties } from "./legacy-properties.js";
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from "./options.js";
@@ -483,6 +488,34 @@ export class SessionManager {
     const count = await this.#storeCall(() => this.options.store.destroyByUser(userId, exceptKey));
     this.events.emit("revoked", { userId, count, reason: options.reason ?? "other" });
     return count;
+  }
+
+  /**
+   * Takes a single-use value: atomically removes library metadata `$name`
+   * from the STORED session if it still holds the string `value`, and
+   * resolves true only for the one caller that removed it, whatever the
+   * number of racing requests on the session and servers on the store
+   * (`SessionStore.consumeField`). The request's own view drops it too.
+   * False for a session not stored yet.
+   */
+  async consumeMeta(session: Session, name: string, value: string): Promise<boolean> {
+    const store = this.options.store;
+    if (!store.consumeField) {
+      throw new ConfigurationError(
+        `the ${store.kind} session store has no consumeField: single-use values need it`,
+      );
+    }
+    const s = session._s;
+    if (s.key === null || s.record === null) return false;
+    const key = s.key;
+    const field = `$${name}`;
+    const taken = await this.#storeCall(() =>
+      store.consumeField!(key, field, value, this.options.now()),
+    );
+    // Gone from the record first, so dropping it from the view queues no second delete.
+    delete s.record.data[field];
+    session.setMeta(name, undefined);
+    return taken;
   }
 
   /** Removes expired records (for stores without native TTL). */

@@ -22,6 +22,7 @@ import { createPostgresStore } from "../../src/stores/postgres/index.js";
 import { createSqliteStore } from "../../src/stores/sqlite/index.js";
 import { createTieredStore } from "../../src/stores/tiered/index.js";
 import { record, testKey } from "../conformance/store-suite.js";
+import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
 import {
   dropTable,
   MYSQL_URL,
@@ -29,8 +30,7 @@ import {
   PG_URL,
   pgUnavailable,
   uniqueTable,
-} from "../sql.support.js";
-import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
+} from "../support/sql.js";
 
 const FIELD = "$webauthn";
 const VALUE = "challenge-1.register.abc";
@@ -160,6 +160,7 @@ consumeSuite("tiered (memory cache over sqlite)", {
         durable,
         cache: createMemoryStore({ sweepInterval: 0 }),
         cacheTtl: 5000,
+        singleProcess: true,
       }),
     ];
   },

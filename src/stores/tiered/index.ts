@@ -184,7 +184,9 @@ export class TieredStore implements SessionStore {
       );
     }
     const taken = await this.durable.consumeField(key, field, value, now);
-    if (taken) await this.#invalidate(key, false);
+    // Invalidated like a patch, so no cached copy keeps showing the spent field.
+    if (taken && this.#coherence) await this.#coherence.invalidate({ keys: [key] });
+    else if (taken) await this.#invalidate(key, false);
     return taken;
   }
 
