@@ -79,8 +79,8 @@ describe("no store given", () => {
     expect(notices.length).toBeLessThanOrEqual(1); // once per process; an earlier test may have printed it
   });
 
-  it("in production: refused with a ConfigurationError that says what to pass", () => {
-    withEnv("NODE_ENV", "production", () => {
+  it("in production: refused with a ConfigurationError that says what to pass", async () => {
+    await withEnv("NODE_ENV", "production", () => {
       expect(() => createSessions({ secrets: A })).toThrow(ConfigurationError);
       expect(() => createSessions({ secrets: A })).toThrow(/NODE_ENV is production.*createStore/);
     });
