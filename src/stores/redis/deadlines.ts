@@ -10,6 +10,8 @@
  * command therefore gives up after between `timeout` and `timeout` plus one
  * slice (≤ 1.25 × timeout), never earlier.
  */
+import { setMaxListeners } from "node:events";
+
 interface Pending {
   reject(err: unknown): void;
 }
@@ -54,6 +56,10 @@ export class Deadlines {
   #slice(): Slice {
     if (this.#current !== null) return this.#current;
     const slice: Slice = { abort: new AbortController(), pending: new Set() };
+    // node-redis adds one abort listener per queued command, and a slice's
+    // signal is shared by all of them: past Node's default of 10 it would
+    // print a MaxListenersExceededWarning under any real load.
+    setMaxListeners(0, slice.abort.signal);
     this.#current = slice;
     const close = setTimeout(() => {
       if (this.#current === slice) this.#current = null;

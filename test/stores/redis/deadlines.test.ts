@@ -34,4 +34,29 @@ describe("redis command deadlines", () => {
     await expect(fast).resolves.toBe("ok");
     await expect(slow).rejects.toThrow("timed out");
   });
+
+  it("share one signal among any number of commands without a MaxListenersExceededWarning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      const d = new Deadlines(1000, expired);
+      // What node-redis does with the signal: one abort listener per queued command.
+      await Promise.all(
+        Array.from({ length: 50 }, () =>
+          d.run("GET", (signal) => {
+            const onAbort = () => undefined;
+            signal.addEventListener("abort", onAbort);
+            return new Promise((r) => setTimeout(r, 5)).finally(() =>
+              signal.removeEventListener("abort", onAbort),
+            );
+          }),
+        ),
+      );
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
 });
