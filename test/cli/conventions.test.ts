@@ -36,6 +36,7 @@ const JSON_RUNS: Record<string, string[]> = {
   sessions: ["sessions", url, "--user", "nobody"],
   revoke: ["revoke", url, "--user", "nobody", "--dry-run"],
   stats: ["stats", url],
+  doctor: ["doctor", url],
   import: ["import", "--from", `file:${oldSessions}`, "--to", url, "--dry-run"],
 };
 

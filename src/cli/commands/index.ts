@@ -1,5 +1,6 @@
 import { cleanup } from "./cleanup.js";
 import type { Command } from "./command.js";
+import { doctor } from "./doctor.js";
 import { importCommand } from "./import.js";
 import { migrate } from "./migrate.js";
 import { revoke } from "./revoke.js";
@@ -14,5 +15,6 @@ export const COMMANDS: Record<string, Command> = {
   sessions,
   revoke,
   stats,
+  doctor,
   import: importCommand,
 };

@@ -23,6 +23,7 @@ import type {
   StoreStats,
 } from "../../core/store.js";
 import { DEFAULT_TABLE } from "./identifiers.js";
+import { MIGRATIONS } from "./migrations.js";
 import { type MigrationResult, runMigrations } from "./migrator.js";
 import { findUnstorable, isAlive, isStoreKey, toStoredSession, toSummary } from "./rows.js";
 import type { SqlDialect, SqlExecutor, SqlNames, SqlStatements } from "./types.js";
@@ -192,6 +193,40 @@ export class SqlStore implements SessionStore {
     return this.#call("migrate", () => runMigrations(this.#exec, this.dialect, this.#names));
   }
 
+  /**
+   * Which migrations this table has and which are pending, without applying
+   * anything (for `doctor`). A missing migrations table means none applied.
+   */
+  async migrationStatus(): Promise<{ version: number; name: string; applied: boolean }[]> {
+    const ph = this.dialect.name === "postgres" ? "$1" : "?";
+    let rows: Record<string, unknown>[] = [];
+    try {
+      rows = await this.#exec.query({
+        sql: `SELECT version FROM ${this.#names.migrations} WHERE table_name = ${ph}`,
+        params: [this.#names.raw],
+      });
+    } catch (err) {
+      if (!isMissingTable(err)) throw err;
+    }
+    const done = new Set(rows.map((r) => Number(r.version)));
+    return MIGRATIONS.map((m) => ({
+      version: m.version,
+      name: m.name,
+      applied: done.has(m.version),
+    }));
+  }
+
+  /** The database server's clock, ms since the epoch (for `doctor`'s clock-skew check). */
+  async serverTime(): Promise<number> {
+    const sql = {
+      postgres: "SELECT (extract(epoch from clock_timestamp()) * 1000)::float8 AS t",
+      mysql: "SELECT UNIX_TIMESTAMP(NOW(3)) * 1000 AS t",
+      sqlite: "SELECT (julianday('now') - 2440587.5) * 86400000.0 AS t",
+    }[this.dialect.name];
+    const rows = await this.#call("serverTime", () => this.#exec.query({ sql, params: [] }));
+    return Number(rows[0]?.t);
+  }
+
   /** Ends the pool if the store opened it; a pool or database handle you passed in stays open. */
   async close(): Promise<void> {
     await this.#exec.close();
@@ -250,4 +285,19 @@ export async function openSqlStore(
     }
   }
   return store;
+}
+
+/**
+ * "No such table" from any of the three drivers: PostgreSQL 42P01, MySQL
+ * ER_NO_SUCH_TABLE, SQLite only by its message (better-sqlite3 gives the
+ * generic SQLITE_ERROR code) — the one place that reads error text.
+ */
+function isMissingTable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; cause?: unknown };
+  if (e?.cause !== undefined && isMissingTable(e.cause)) return true;
+  return (
+    e?.code === "42P01" ||
+    e?.code === "ER_NO_SUCH_TABLE" ||
+    /no such table/i.test(String(e?.message ?? ""))
+  );
 }
