@@ -39,4 +39,3 @@ export type {
 } from "./core/store.js";
 export type { StoreUrlOptions } from "./stores/create-store.js";
 export { createStore, redact, STORE_SCHEMES } from "./stores/create-store.js";
-export { importDriver } from "./stores/driver.js";

@@ -5,6 +5,7 @@ import { MissingDriverError } from "../core/errors.js";
  * Imports an optional peer dependency, or throws a {@link MissingDriverError}
  * that says which package to install. Only "module not found" for that very
  * package becomes MissingDriverError; any other failure is rethrown as is.
+ * @internal
  * @example const pg = await importDriver<typeof import("pg")>("pg", "The PostgreSQL store");
  */
 export async function importDriver<T>(packageName: string, purpose: string): Promise<T> {

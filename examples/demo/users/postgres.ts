@@ -1,7 +1,7 @@
 /** Users in PostgreSQL through pg (`USER_DB=postgres://…`). */
 import { randomUUID } from "node:crypto";
-import { importDriver } from "../lib.js";
 import { type NewUser, normalizeUsername, type User, type UserDirectory } from "./directory.js";
+import { importUserDbDriver } from "./driver.js";
 
 /** The subset of pg.Pool we use. */
 interface PgPool {
@@ -51,7 +51,7 @@ export class PostgresUserDirectory implements UserDirectory {
   }
 
   static async open(url: string): Promise<PostgresUserDirectory> {
-    const pg = await importDriver<PgModule>("pg", "USER_DB=postgres://");
+    const pg = await importUserDbDriver<PgModule>("pg", "USER_DB=postgres://");
     return new PostgresUserDirectory(new pg.default.Pool({ connectionString: url, max: 4 }));
   }
 

@@ -5,8 +5,8 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { importDriver } from "../lib.js";
 import { type NewUser, normalizeUsername, type User, type UserDirectory } from "./directory.js";
+import { importUserDbDriver } from "./driver.js";
 
 /** The subset of a better-sqlite3 Database we use. */
 interface SqliteDb {
@@ -58,7 +58,10 @@ export class SqliteUserDirectory implements UserDirectory {
 
   /** `file` is a path or `:memory:`. */
   static async open(file: string): Promise<SqliteUserDirectory> {
-    const mod = await importDriver<{ default: SqliteCtor }>("better-sqlite3", "USER_DB=sqlite:");
+    const mod = await importUserDbDriver<{ default: SqliteCtor }>(
+      "better-sqlite3",
+      "USER_DB=sqlite:",
+    );
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
     const db = new mod.default(file);
     // WAL lets the sessions store and this table be read while one of them writes.
