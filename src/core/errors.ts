@@ -70,8 +70,8 @@ export class BadStoreUrlError extends CloakroomError {
 
 /** An option that cannot work (an empty secret list, a negative timeout…). Thrown at startup. */
 export class ConfigurationError extends CloakroomError {
-  constructor(message: string) {
-    super("BAD_CONFIGURATION", message, 500);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("BAD_CONFIGURATION", message, 500, options);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { SessionStore } from "../../core/store.js";
-import { createStore } from "../../stores/create-store.js";
+import { createStore, schemeOf } from "../../stores/create-store.js";
 import type { Output } from "../output.js";
 
 /**
@@ -45,19 +45,25 @@ export interface Command {
 
 /**
  * Opens the store named by the first positional (else `SESSION_STORE`), runs
- * `fn`, and always closes it.
+ * `fn`, and always closes it. Only `create` (migrate) may create a SQLite file.
  */
 export async function withStore<T>(
   url: string | undefined,
   out: Output,
   fn: (store: SessionStore) => Promise<T>,
+  { create = false }: { create?: boolean } = {},
 ): Promise<T | number> {
   const resolved = url ?? process.env.SESSION_STORE;
   if (!resolved) {
     out.error("give a store URL (or set SESSION_STORE), e.g. sqlite:./data/sessions.db");
     return EXIT.WARN;
   }
-  const store = await createStore(resolved);
+  // Commands look at a store; they never create one: a mistyped SQLite path is
+  // an error naming the file, not a fresh empty database that reports 0.
+  const store = await createStore(
+    resolved,
+    schemeOf(resolved) === "sqlite" ? { mustExist: !create, reaper: false } : {},
+  );
   try {
     return await fn(store);
   } finally {

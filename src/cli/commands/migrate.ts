@@ -6,27 +6,32 @@ export const migrate: Command = {
   summary: "create or upgrade the session schema (idempotent)",
   examples: ["migrate sqlite:./data/sessions.db", "migrate postgres://app@db/app --json"],
   async run([url], values, out) {
-    return withStore(url, out, async (store) => {
-      if (!store.migrate) {
-        if (values.json) out.json({ store: store.kind, migrations: [] });
-        else out.info(`${store.kind}: no schema to migrate`);
+    return withStore(
+      url,
+      out,
+      async (store) => {
+        if (!store.migrate) {
+          if (values.json) out.json({ store: store.kind, migrations: [] });
+          else out.info(`${store.kind}: no schema to migrate`);
+          return EXIT.OK;
+        }
+        const result = (await store.migrate()) as unknown;
+        const migrations = Array.isArray(result)
+          ? (result as { version?: number; name?: string; status?: string }[])
+          : [];
+        if (values.json) {
+          out.json({ store: store.kind, migrations });
+          return EXIT.OK;
+        }
+        for (const r of migrations) {
+          out.info(
+            `  ${String(r.version ?? "").padStart(3)} ${r.name ?? ""} ${r.status ?? ""}`.trimEnd(),
+          );
+        }
+        out.info(`${store.kind}: schema up to date`);
         return EXIT.OK;
-      }
-      const result = (await store.migrate()) as unknown;
-      const migrations = Array.isArray(result)
-        ? (result as { version?: number; name?: string; status?: string }[])
-        : [];
-      if (values.json) {
-        out.json({ store: store.kind, migrations });
-        return EXIT.OK;
-      }
-      for (const r of migrations) {
-        out.info(
-          `  ${String(r.version ?? "").padStart(3)} ${r.name ?? ""} ${r.status ?? ""}`.trimEnd(),
-        );
-      }
-      out.info(`${store.kind}: schema up to date`);
-      return EXIT.OK;
-    });
+      },
+      { create: true },
+    );
   },
 };

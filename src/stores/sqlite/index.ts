@@ -5,9 +5,11 @@
  * processes on one file queue instead of failing.
  */
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
+import { ConfigurationError } from "../../core/errors.js";
 import { importDriver } from "../driver.js";
 import { sqliteDialect } from "../sql/dialects/sqlite.js";
+import { type ReaperOptions, startReaper } from "../sql/reaper.js";
 import { openSqlStore, type SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { type SqliteDatabase, SqliteExecutor } from "./executor.js";
 
@@ -31,6 +33,21 @@ export interface SqliteStoreOptions extends Omit<SqlStoreOptions, "shared"> {
    * @default true
    */
   migrate?: boolean;
+  /**
+   * Open an existing file only: no file and no directory is created, and a
+   * missing file is a `ConfigurationError` naming it (what the CLI's read
+   * commands use, so `stats` on a typo does not leave an empty database).
+   * @default false
+   */
+  mustExist?: boolean;
+  /**
+   * Expired rows are purged in the background, in small batches, every
+   * `interval` (5 minutes by default) — SQLite has no TTL of its own. The
+   * timer never keeps the process alive and stops at `close()`. `false`
+   * turns it off (e.g. when `cloakroom-sessions cleanup` runs from cron).
+   * @default {} (on, with the defaults of `startReaper`)
+   */
+  reaper?: ReaperOptions | false;
 }
 
 /**
@@ -45,10 +62,23 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
   if (!db) {
     const path = options.path ?? "./data/sessions.db";
     const { default: Database } = await importDriver<{
-      default: new (path: string) => SqliteDatabase;
+      default: new (path: string, options?: { fileMustExist?: boolean }) => SqliteDatabase;
     }>("better-sqlite3", "The SQLite session store");
-    if (path !== ":memory:" && path !== "") mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
+    const file = path !== ":memory:" && path !== "";
+    try {
+      if (file && !options.mustExist) mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path, ...(options.mustExist ? [{ fileMustExist: true }] : []));
+    } catch (err) {
+      // better-sqlite3 says "unable to open database file" without a path; name it.
+      const where = file ? resolve(path) : path;
+      const missing = options.mustExist && /does not exist/i.test(String((err as Error).message));
+      throw new ConfigurationError(
+        missing
+          ? `no SQLite database at ${where}`
+          : `could not open the SQLite database at ${where}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
     // WAL: readers do not block the writer nor it them; NORMAL sync is the
     // documented pairing for WAL (durable across app crashes; an OS crash can
     // lose the last commits, never corrupt the file).
@@ -56,9 +86,18 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<Sq
     db.pragma("synchronous = NORMAL");
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeout ?? 5000))}`);
   }
-  return openSqlStore(new SqliteExecutor(db, owned), sqliteDialect, {
+  const store = await openSqlStore(new SqliteExecutor(db, owned), sqliteDialect, {
     ...(options.table !== undefined ? { table: options.table } : {}),
     shared: !db.memory,
     migrate: options.migrate ?? true,
   });
+  if (options.reaper !== false) {
+    const stop = startReaper(store, options.reaper ?? {});
+    const close = store.close.bind(store);
+    store.close = async () => {
+      await stop();
+      await close();
+    };
+  }
+  return store;
 }
