@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   const users: UserDirectory = {
     findByUsername: async (name) => (name === alice.username ? alice : null),
     findById: async (id) => (id === alice.id ? alice : null),
-    setPasswordHash: async (_id, hash) => void (alice.passwordHash = hash),
+    setPasswordHash: async (_id, hash) => {
+      alice.passwordHash = hash;
+    },
   };
   const store = await createStore(process.env.SESSION_STORE ?? "file:./data/sessions");
   const sessions = createSessions({ store, secrets: process.env.SESSION_SECRET });
