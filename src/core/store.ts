@@ -136,6 +136,21 @@ export interface SessionStore {
   /** Deletes records expired at `now`, in bounded batches. Resolves to the number removed (0 with native TTL). */
   purgeExpired(now: number, options?: PurgeOptions): Promise<number>;
 
+  /**
+   * Atomically adds `by` to the counter `name` and resolves to the new value.
+   * A counter that does not exist or has expired starts from 0 and expires
+   * `ttlMs` after `now`; later increments do not move its expiry (a fixed
+   * window). `by` may be negative (a refund) or 0 (a read). Counters live
+   * apart from sessions: never listed, counted, cached or evicted as one.
+   * Login throttling uses them; every shared store implements them, so all
+   * app servers on one store share the counts. `name` is at most 200
+   * characters of `[A-Za-z0-9_:.-]`.
+   */
+  increment?(name: string, by: number, ttlMs: number, now: number): Promise<number>;
+
+  /** Forgets the counter `name` (absent is not an error). Present exactly when `increment` is. */
+  resetCounter?(name: string): Promise<void>;
+
   /** Counts for `cloakroom-sessions stats`; stores that cannot count cheaply omit it. */
   stats?(now: number): Promise<StoreStats>;
 

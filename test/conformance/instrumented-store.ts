@@ -103,5 +103,17 @@ export class InstrumentedStore implements SessionStore {
     this.#call("destroyByUser", () => this.inner.destroyByUser(user, except));
   purgeExpired: SessionStore["purgeExpired"] = (now, o) =>
     this.#call("purgeExpired", () => this.inner.purgeExpired(now, o));
+  /** Counter calls (login throttling), kept out of `calls`: they are not session reads or writes. */
+  counterCalls = 0;
+  increment: SessionStore["increment"] = (name, by, ttl, now) => {
+    this.counterCalls++;
+    if (this.down) return Promise.reject(new StoreUnavailableError(`${this.kind} store is down`));
+    return this.inner.increment!(name, by, ttl, now);
+  };
+  resetCounter: SessionStore["resetCounter"] = (name) => {
+    this.counterCalls++;
+    if (this.down) return Promise.reject(new StoreUnavailableError(`${this.kind} store is down`));
+    return this.inner.resetCounter!(name);
+  };
   close = () => this.inner.close();
 }

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodedSize } from "../../src/core/codec.js";
+import { setInterleaveHook } from "../../src/core/interleave.js";
 import type { SessionStore, StoredSession } from "../../src/core/store.js";
 
 export interface StoreFactory {
@@ -317,6 +318,134 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       }
       for (const k of keys) expect(await store.get(k, now + 2 * MIN)).toBeNull();
       expect(await store.get(live, now + 2 * MIN)).not.toBeNull();
+    });
+
+    // Issue 10 finding 1: whatever the interleaving of a signed-in create
+    // with a revoke-all (or a listing, which prunes), the session can never
+    // end up alive and outside the user index. Stores whose create takes two
+    // steps (Redis, Memcached) pause between them at a named point, and the
+    // other operation runs in that gap; single-step stores run both at once.
+    describe("revocation under interleaving", () => {
+      afterAll(() => setInterleaveHook(undefined));
+
+      const raceCreate = async (
+        during: (userId: string) => Promise<unknown>,
+      ): Promise<{ key: string; userId: string; paused: boolean }> => {
+        const key = testKey();
+        const userId = testUser();
+        let paused = false;
+        setInterleaveHook(async (point) => {
+          if (!point.endsWith("create:indexed")) return;
+          paused = true;
+          setInterleaveHook(undefined);
+          await during(userId);
+        });
+        try {
+          await Promise.all([
+            store.create(key, record({ userId })),
+            paused ? null : during(userId),
+          ]);
+        } finally {
+          setInterleaveHook(undefined);
+        }
+        return { key, userId, paused };
+      };
+
+      it("a session created across a revoke-all is still revocable", async () => {
+        const { key, userId } = await raceCreate((u) => store.destroyByUser(u));
+        const alive = (await store.get(key, Date.now())) !== null;
+        if (alive)
+          expect((await store.listByUser(userId, Date.now())).map((s) => s.key)).toContain(key);
+        await store.destroyByUser(userId);
+        expect(await store.get(key, Date.now())).toBeNull();
+      });
+
+      it("a session created across a listing is still listed and revocable", async () => {
+        const { key, userId } = await raceCreate((u) => store.listByUser(u, Date.now()));
+        expect((await store.listByUser(userId, Date.now())).map((s) => s.key)).toContain(key);
+        await store.destroyByUser(userId);
+        expect(await store.get(key, Date.now())).toBeNull();
+      });
+
+      it("a revoke-all paused after its listing leaves a session created meanwhile indexed", async () => {
+        const userId = testUser();
+        const old = testKey();
+        await store.create(old, record({ userId }));
+        const fresh = testKey();
+        setInterleaveHook(async (point) => {
+          if (!point.endsWith("destroyByUser:listed")) return;
+          setInterleaveHook(undefined);
+          await store.create(fresh, record({ userId }));
+        });
+        try {
+          await store.destroyByUser(userId);
+        } finally {
+          setInterleaveHook(undefined);
+        }
+        expect(await store.get(old, Date.now())).toBeNull();
+        if ((await store.get(fresh, Date.now())) !== null) {
+          expect((await store.listByUser(userId, Date.now())).map((s) => s.key)).toContain(fresh);
+        }
+        await store.destroyByUser(userId);
+        expect(await store.get(fresh, Date.now())).toBeNull();
+      });
+    });
+
+    // Issue 12: throttling's own primitive, not fake session records.
+    describe("counters", () => {
+      const name = () => `test:${testKey()}`;
+
+      it("every shared store has counters", () => {
+        if (store.capabilities.shared) {
+          expect(typeof store.increment).toBe("function");
+          expect(typeof store.resetCounter).toBe("function");
+        }
+      });
+
+      it("counts atomically: 40 concurrent increments see 1..40 once each", async () => {
+        if (!store.increment) return;
+        const n = name();
+        const now = Date.now();
+        const got = await Promise.all(
+          Array.from({ length: 40 }, () => store.increment!(n, 1, 60_000, now)),
+        );
+        expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      });
+
+      it("adds any amount, refunds, reads with 0, and resets", async () => {
+        if (!store.increment) return;
+        const n = name();
+        const now = Date.now();
+        expect(await store.increment(n, 3, 60_000, now)).toBe(3);
+        expect(await store.increment(n, -1, 60_000, now)).toBe(2);
+        expect(await store.increment(n, 0, 60_000, now)).toBe(2);
+        await store.resetCounter!(n);
+        expect(await store.increment(n, 0, 60_000, now)).toBe(0);
+        expect(await store.increment(n, 1, 60_000, now)).toBe(1);
+        await store.resetCounter!(`test:${testKey()}`); // absent: not an error
+      });
+
+      it("starts again after its window, which later increments do not move", async () => {
+        if (!store.increment) return;
+        const n = name();
+        const t0 = Date.now();
+        expect(await store.increment(n, 1, 1000, t0)).toBe(1);
+        await new Promise((r) => setTimeout(r, 600));
+        expect(await store.increment(n, 1, 1000, Date.now())).toBe(2);
+        // Memcached counts whole seconds: wait past the window on every clock.
+        await new Promise((r) => setTimeout(r, 2100));
+        expect(await store.increment(n, 1, 1000, Date.now())).toBe(1);
+      });
+
+      it("is not a session: not listed, not counted, not readable as one", async () => {
+        if (!store.increment) return;
+        const now = Date.now();
+        const before = await store.stats?.(now);
+        const n = name();
+        for (let i = 0; i < 5; i++) await store.increment(n, 1, 60_000, now);
+        const after = await store.stats?.(now);
+        if (before && after) expect(after.live).toBe(before.live);
+      });
     });
   });
 }

@@ -55,6 +55,7 @@ export class FileStore implements SessionStore {
   readonly #fsync: boolean;
   readonly #lock: { timeout: number; stale: number };
   #ready: Promise<void> | undefined;
+  #counters: Promise<void> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: FileStoreOptions) {
@@ -182,6 +183,34 @@ export class FileStore implements SessionStore {
     });
   }
 
+  async increment(name: string, by: number, ttlMs: number, now: number): Promise<number> {
+    return this.#guard("increment", () =>
+      this.#counterExclusive(name, async () => {
+        const path = this.#paths.counter(name);
+        const text = await readOrNull(path);
+        let c: { value: number; expiresAt: number } | null = null;
+        try {
+          c = text === null ? null : (JSON.parse(text) as { value: number; expiresAt: number });
+        } catch {
+          c = null; // a torn or foreign file counts as no counter
+        }
+        const next =
+          c !== null && typeof c.value === "number" && c.expiresAt > now
+            ? { value: c.value + by, expiresAt: c.expiresAt }
+            : { value: by, expiresAt: now + ttlMs };
+        // No fsync: a counter lost in a power cut only forgets some failed logins.
+        await writeAtomic(path, JSON.stringify(next), false);
+        return next.value;
+      }),
+    );
+  }
+
+  async resetCounter(name: string): Promise<void> {
+    await this.#guard("resetCounter", () =>
+      this.#counterExclusive(name, () => unlinkIfExists(this.#paths.counter(name))),
+    );
+  }
+
   async purgeExpired(now: number, options: PurgeOptions = {}): Promise<number> {
     return this.#guard("purgeExpired", () =>
       scanInBatches(this.#paths.sessionsDir, options, async (name) => {
@@ -214,6 +243,19 @@ export class FileStore implements SessionStore {
         return locked();
       }
     });
+  }
+
+  async #counterExclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.#counters ??= mkdir(this.#paths.countersDir, { recursive: true, mode: 0o700 }).then(
+      () => undefined,
+      (err: unknown) => {
+        this.#counters = undefined;
+        throw err;
+      },
+    );
+    await this.#counters;
+    const path = this.#paths.counter(name);
+    return queue.run(path, () => withFileLock(this.#paths.counterLock(name), this.#lock, fn));
   }
 
   /** The record on disk, or null when absent or corrupt. */

@@ -19,15 +19,30 @@ function keyOfName(name: string): string | null {
   return isStoreKey(key) ? key : null;
 }
 
+function counterFileName(name: string): string {
+  return createHash("sha256").update(name).digest("base64url");
+}
+
 export class FileLayout {
   readonly root: string;
   readonly sessionsDir: string;
   readonly usersDir: string;
+  readonly countersDir: string;
 
   constructor(root: string) {
     this.root = root;
     this.sessionsDir = join(root, "sessions");
     this.usersDir = join(root, "users");
+    this.countersDir = join(root, "counters");
+  }
+
+  /** A counter's file (login throttling): a SHA-256 of the name, so any name makes a safe file name. */
+  counter(name: string): string {
+    return this.#inside(this.countersDir, `${counterFileName(name)}.json`);
+  }
+
+  counterLock(name: string): string {
+    return this.#inside(this.countersDir, `.${counterFileName(name)}.lock`);
   }
 
   /** The session file of a key. Throws for anything but a store key: callers check first. */

@@ -20,8 +20,10 @@
  * node holding a stale copy (REL-07): use one server, or a replicated pair
  * behind a proxy, when revocation must survive node flaps.
  */
+
 import { createHash } from "node:crypto";
 import { ConfigurationError, SessionStateError } from "../../core/errors.js";
+import { interleave } from "../../core/interleave.js";
 import type {
   PatchResult,
   PurgeOptions,
@@ -98,6 +100,7 @@ export class MemcachedStore implements SessionStore {
         index.set(key, [session.absoluteExpiresAt, this.#clock()]);
         return true;
       });
+      await interleave("memcached.create:indexed");
     }
     const exptime = this.#exptime(session);
     await this.#ops.store("set", this.#sk(key), rec.encodeRecord(session), exptime, null);
@@ -187,17 +190,34 @@ export class MemcachedStore implements SessionStore {
 
   async destroyByUser(userId: string, exceptKey?: string): Promise<number> {
     let removed = 0;
-    // Delete each member's session, then keep only `exceptKey` in the index. A
-    // session added meanwhile fails the index CAS, and the retry deletes it too.
+    // Delete each member's session, then unindex what was deleted. A session
+    // indexed meanwhile fails the index CAS, and the retry deletes it too. An
+    // entry whose session was not there stays (until the prune grace ends):
+    // it may be a create between its index write and its session write, and
+    // unindexing it would let that session live on outside every revocation.
     await this.#updateIndex(userId, async (index) => {
-      for (const key of index.keys()) {
+      const clock = this.#clock();
+      await interleave("memcached.destroyByUser:listed");
+      for (const [key, [, addedAt]] of [...index]) {
         if (key === exceptKey) continue;
-        if ((await this.#ops.delete(this.#sk(key))) === STATUS.ok) removed++;
-        index.delete(key);
+        if ((await this.#ops.delete(this.#sk(key))) === STATUS.ok) {
+          removed++;
+          index.delete(key);
+        } else if (addedAt < clock - idx.PRUNE_GRACE) index.delete(key);
       }
       return true;
     });
     return removed;
+  }
+
+  async increment(name: string, by: number, ttlMs: number): Promise<number> {
+    // Memcached's own clock expires it: the window is measured from the store's clock.
+    const clock = this.#clock();
+    return this.#ops.increment(this.#ck(name), by, exptimeFor(clock + ttlMs, clock));
+  }
+
+  async resetCounter(name: string): Promise<void> {
+    await this.#ops.delete(this.#ck(name));
   }
 
   async purgeExpired(_now: number, _options?: PurgeOptions): Promise<number> {
@@ -237,6 +257,10 @@ export class MemcachedStore implements SessionStore {
 
   #exptime(r: StoredSession): number {
     return exptimeFor(Math.min(r.idleExpiresAt, r.absoluteExpiresAt), this.#clock());
+  }
+
+  #ck(name: string): string {
+    return `${this.#prefix}n:${name}`;
   }
 
   #sk(key: string): string {

@@ -36,7 +36,15 @@ export interface MemjsClientLike {
   close(): void;
 }
 
-const OP = { get: 0x00, set: 0x01, add: 0x02, delete: 0x04, version: 0x0b } as const;
+const OP = {
+  get: 0x00,
+  set: 0x01,
+  add: 0x02,
+  delete: 0x04,
+  increment: 0x05,
+  decrement: 0x06,
+  version: 0x0b,
+} as const;
 /** Response status: 0 ok, 1 key not found, 2 key exists (CAS mismatch or ADD on a present key). */
 export const STATUS = { ok: 0, notFound: 1, exists: 2 } as const;
 
@@ -100,6 +108,22 @@ export class MemcachedOps {
   async delete(key: string, cas: Cas = null): Promise<number> {
     const res = await this.#send(key, OP.delete, Buffer.alloc(0), Buffer.alloc(0), cas);
     return this.#expect(res, "delete", [STATUS.ok, STATUS.notFound, STATUS.exists]);
+  }
+
+  /**
+   * INCR (or DECR for a negative `by`, which stops at 0), creating the
+   * counter at `max(by, 0)` with `exptime` when absent — one atomic command.
+   * Resolves to the new value.
+   */
+  async increment(key: string, by: number, exptime: number): Promise<number> {
+    const extras = Buffer.alloc(20); // delta, initial value, expiry
+    extras.writeBigUInt64BE(BigInt(Math.abs(by)), 0);
+    extras.writeBigUInt64BE(BigInt(Math.max(by, 0)), 8);
+    extras.writeUInt32BE(exptime, 16);
+    const op = by < 0 ? OP.decrement : OP.increment;
+    const res = await this.#send(key, op, extras, Buffer.alloc(0), null);
+    this.#expect(res, "increment", [STATUS.ok]);
+    return Number(res.val.readBigUInt64BE(0));
   }
 
   /** The server's version string: a real round trip, for readiness probes. */

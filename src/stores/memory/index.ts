@@ -5,6 +5,7 @@
  * revocation reaches only this process: a warning says so under
  * NODE_ENV=production.
  */
+
 import type {
   PatchResult,
   PurgeOptions,
@@ -21,6 +22,7 @@ import {
   consumeField,
   summaryOf,
 } from "../record-json.js";
+import { MemoryCounters } from "./counters.js";
 
 export interface MemoryStoreOptions {
   /** Most sessions kept; the least recently used goes first. @default 10000 */
@@ -36,6 +38,7 @@ export class MemoryStore implements SessionStore {
   readonly capabilities = { nativeTtl: false, shared: false } as const;
   readonly #sessions = new Map<string, StoredSession>();
   readonly #byUser = new Map<string, Set<string>>();
+  readonly #counters = new MemoryCounters();
   readonly #max: number;
   readonly #now: () => number;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -148,6 +151,14 @@ export class MemoryStore implements SessionStore {
     }
     options.onProgress?.(n);
     return n;
+  }
+
+  async increment(name: string, by: number, ttlMs: number, now: number): Promise<number> {
+    return this.#counters.increment(name, by, ttlMs, now);
+  }
+
+  async resetCounter(name: string): Promise<void> {
+    this.#counters.reset(name);
   }
 
   async stats(now: number): Promise<StoreStats> {

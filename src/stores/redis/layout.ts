@@ -44,6 +44,11 @@ export function userKey(prefix: string, userId: string): string {
   return `${prefix}u:${userId}`;
 }
 
+/** The Redis key of a counter (login throttling): `n:` cannot begin a session key either. */
+export function counterKey(prefix: string, name: string): string {
+  return `${prefix}n:${name}`;
+}
+
 /**
  * Digits of the base-64 numbers in `t`: neither `.` (the separator) nor `-`
  * (the sign). scripts.ts decodes and encodes them the same way in Lua.

@@ -161,3 +161,14 @@ if not ok or type(s) ~= 'string' or s ~= ARGV[3] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[2])
 return 1`,
 );
+
+/**
+ * KEYS[1] counter; ARGV: by, ttlMs. INCRBY, and a TTL only when the counter
+ * has none (it was just born): later increments never move the window.
+ */
+export const INCREMENT = script(
+  "increment",
+  `local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return v`,
+);

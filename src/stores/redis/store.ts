@@ -16,6 +16,7 @@
  */
 
 import { StoreUnavailableError } from "../../core/errors.js";
+import { interleave } from "../../core/interleave.js";
 import type {
   PatchResult,
   SessionPatch,
@@ -26,8 +27,8 @@ import type {
 import { isAlive, summaryOf } from "../record-json.js";
 import type { RedisCommandSender } from "./clients.js";
 import { Deadlines } from "./deadlines.js";
-import { DATA, decodeSession, encodeSession, sessionKey, userKey } from "./layout.js";
-import { CONSUME, CREATE, INDEX_ADD, PATCH, type Script, TOUCH } from "./scripts.js";
+import { counterKey, DATA, decodeSession, encodeSession, sessionKey, userKey } from "./layout.js";
+import { CONSUME, CREATE, INCREMENT, INDEX_ADD, PATCH, type Script, TOUCH } from "./scripts.js";
 
 export interface RedisStoreSettings {
   /** Prefix of every key the store writes. @default "cr:" */
@@ -95,9 +96,10 @@ export class RedisStore implements SessionStore {
       const u = userKey(this.#prefix, session.userId);
       await this.#run(INDEX_ADD, u, [
         String(session.absoluteExpiresAt),
-        key,
+        indexMember(key, session.createdAt),
         String(session.createdAt),
       ]);
+      await interleave("redis.create:indexed");
       await this.#replicated(u);
     }
     const expireAt = Math.min(session.idleExpiresAt, session.absoluteExpiresAt);
@@ -162,7 +164,7 @@ export class RedisStore implements SessionStore {
     // one round trip per node however many sessions the user has.
     const records = await Promise.all(
       members.map((m) => {
-        const k = sessionKey(this.#prefix, m);
+        const k = sessionKey(this.#prefix, memberKey(m));
         return this.#send(k, ["HGETALL", k]).then(decodeSession);
       }),
     );
@@ -170,10 +172,15 @@ export class RedisStore implements SessionStore {
     const gone: string[] = [];
     members.forEach((m, n) => {
       const r = records[n] ?? null;
-      // Only a session that no longer exists is unindexed. One merely expired
-      // at `now` may still be alive by Redis's clock; its TTL will remove it.
-      if (r === null || r.userId !== userId) gone.push(m);
-      else if (isAlive(r, now)) out.push(summaryOf(m, userId, r));
+      // Only a session that no longer exists is unindexed — and not while a
+      // create may still be between its index write and its session write
+      // (unindexing it then would let it live on outside every revocation).
+      // One merely expired at `now` may still be alive by Redis's clock; its
+      // TTL will remove it.
+      if (r === null) {
+        if (pastCreation(m, now)) gone.push(m);
+      } else if (r.userId !== userId) gone.push(m);
+      else if (isAlive(r, now)) out.push(summaryOf(memberKey(m), userId, r));
     });
     if (gone.length > 0) await this.#send(u, ["ZREM", u, ...gone]);
     return out;
@@ -182,23 +189,37 @@ export class RedisStore implements SessionStore {
   async destroyByUser(userId: string, exceptKey?: string): Promise<number> {
     const u = userKey(this.#prefix, userId);
     const reply = (await this.#send(u, ["ZRANGE", u, "0", "-1"])) as unknown[];
-    const members = reply.map(String).filter((m) => m !== exceptKey);
+    const members = reply.map(String).filter((m) => memberKey(m) !== exceptKey);
     if (members.length === 0) return 0;
+    await interleave("redis.destroyByUser:listed");
     const removed = await Promise.all(
       members.map(async (m) => {
-        const k = sessionKey(this.#prefix, m);
+        const k = sessionKey(this.#prefix, memberKey(m));
         const n = Number(await this.#send(k, ["DEL", k]));
         await this.#replicated(k);
         return n;
       }),
     );
-    // Only the members whose session this call deleted leave the index. A
-    // member with no session yet may be a create in flight (index first,
-    // session second): unindexing it would leave that session alive and
-    // beyond any later revocation. Dead members are pruned by listByUser.
-    const gone = members.filter((_, i) => removed[i] === 1);
-    if (gone.length > 0) await this.#send(u, ["ZREM", u, ...gone]);
-    return gone.length;
+    // Unindex only what this call deleted (and long-dead entries): a member
+    // whose session was not there may belong to a create still in flight,
+    // whose session write is about to land — it must stay revocable.
+    const now = Date.now();
+    const done = members.filter((m, n) => removed[n] === 1 || pastCreation(m, now));
+    if (done.length > 0) await this.#send(u, ["ZREM", u, ...done]);
+    return removed.reduce<number>((n, r) => n + r, 0);
+  }
+
+  async increment(name: string, by: number, ttlMs: number): Promise<number> {
+    const k = counterKey(this.#prefix, name);
+    const v = Number(await this.#run(INCREMENT, k, [String(by), String(Math.max(1, ttlMs))]));
+    await this.#replicated(k);
+    return v;
+  }
+
+  async resetCounter(name: string): Promise<void> {
+    const k = counterKey(this.#prefix, name);
+    await this.#send(k, ["DEL", k]);
+    await this.#replicated(k);
   }
 
   /** Redis expires sessions itself (PEXPIREAT at the earlier deadline): nothing to purge. */
@@ -254,4 +275,28 @@ export class RedisStore implements SessionStore {
  */
 function isNoScript(err: unknown): boolean {
   return String((err as Error)?.message ?? "").startsWith("NOSCRIPT");
+}
+
+/**
+ * How long after its creation time an index entry without a session may be
+ * dropped. A create writes the index entry, then the session (different
+ * slots); far more than any command deadline separates the two.
+ */
+const CREATE_GRACE_MS = 60_000;
+
+/** Index members are `<store key>.<createdAt>`; older data holds the bare key. */
+function indexMember(key: string, createdAt: number): string {
+  return `${key}.${createdAt}`;
+}
+
+function memberKey(member: string): string {
+  const dot = member.indexOf(".");
+  return dot === -1 ? member : member.slice(0, dot);
+}
+
+/** True when a create that wrote this entry has certainly finished (or the entry predates the creation time). */
+function pastCreation(member: string, now: number): boolean {
+  const dot = member.indexOf(".");
+  if (dot === -1) return true;
+  return Number(member.slice(dot + 1)) < now - CREATE_GRACE_MS;
 }

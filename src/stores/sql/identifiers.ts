@@ -52,6 +52,7 @@ export function buildNames(value: string, allowSchema: boolean, quoteChar: '"' |
   return {
     table: qualify(table),
     migrations: qualify(MIGRATIONS_TABLE),
+    counters: qualify(shorten(`${table}_counters`)),
     raw: value,
     index: (suffix) => q(shorten(`${table}_${suffix}`)),
   };

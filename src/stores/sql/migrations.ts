@@ -77,6 +77,33 @@ export const MIGRATIONS: readonly Migration[] = [
       ],
     },
   },
+  {
+    version: 2,
+    name: "create counters table",
+    up: {
+      sqlite: (n) => [
+        `CREATE TABLE IF NOT EXISTS ${n.counters} (
+  name TEXT NOT NULL PRIMARY KEY,
+  value INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+)`,
+      ],
+      postgres: (n) => [
+        `CREATE TABLE IF NOT EXISTS ${n.counters} (
+  name text PRIMARY KEY,
+  value bigint NOT NULL,
+  expires_at bigint NOT NULL
+)`,
+      ],
+      mysql: (n) => [
+        `CREATE TABLE IF NOT EXISTS ${n.counters} (
+  name VARCHAR(200) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+  value BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+) ENGINE=InnoDB`,
+      ],
+    },
+  },
 ];
 
 export const DIALECTS: Readonly<Record<SqlDialectName, SqlDialect>> = {

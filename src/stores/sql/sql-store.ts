@@ -22,6 +22,7 @@ import type {
   StoredSession,
   StoreStats,
 } from "../../core/store.js";
+import { incrementCounter, purgeCounters, resetCounter } from "./counters.js";
 import { DEFAULT_TABLE } from "./identifiers.js";
 import { MIGRATIONS } from "./migrations.js";
 import { type MigrationResult, runMigrations } from "./migrator.js";
@@ -179,7 +180,23 @@ export class SqlStore implements SessionStore {
       if (n < size) break;
       await nextTurn();
     }
+    // Ended throttle windows: not sessions, so not counted in the result.
+    await this.#call("purgeExpired", () =>
+      purgeCounters(this.#exec, this.dialect.name, this.#names, now),
+    );
     return removed;
+  }
+
+  async increment(name: string, by: number, ttlMs: number, now: number): Promise<number> {
+    return this.#call("increment", () =>
+      incrementCounter(this.#exec, this.dialect.name, this.#names, name, by, ttlMs, now),
+    );
+  }
+
+  async resetCounter(name: string): Promise<void> {
+    await this.#call("resetCounter", () =>
+      resetCounter(this.#exec, this.dialect.name, this.#names, name),
+    );
   }
 
   /**

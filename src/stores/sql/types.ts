@@ -50,6 +50,8 @@ export interface SqlNames {
   readonly table: string;
   /** Quoted migrations table, in the same schema as the sessions table. */
   readonly migrations: string;
+  /** The quoted counters table (login throttling): `<table>_counters`. */
+  readonly counters: string;
   /** Unquoted sessions table name as given (recorded in the migrations table). */
   readonly raw: string;
   /** Quoted index name for `suffix` (e.g. `user_id_idx`), valid for the dialect. */

@@ -96,6 +96,9 @@ export class TieredStore implements SessionStore {
   readonly #coherence: CacheCoherence | undefined;
   /** Resolves once the store can serve (near cache: subscribed to its channel). */
   readonly ready: Promise<void>;
+  /** Counters (login throttling) live in the durable store only: a cached count would let attempts through. */
+  readonly increment?: SessionStore["increment"];
+  readonly resetCounter?: SessionStore["resetCounter"];
 
   constructor(options: TieredStoreOptions) {
     const { durable, cache } = options;
@@ -109,6 +112,10 @@ export class TieredStore implements SessionStore {
     }
     this.durable = durable;
     this.cache = cache;
+    if (durable.increment && durable.resetCounter) {
+      this.increment = (name, by, ttlMs, now) => durable.increment!(name, by, ttlMs, now);
+      this.resetCounter = (name) => durable.resetCounter!(name);
+    }
     this.kind = `tiered(${durable.kind}+${cache.kind})`;
     this.capabilities = durable.capabilities;
     this.#redeleteAfter = options.redeleteAfter ?? 1000;
