@@ -24,9 +24,9 @@ export interface Running {
 export const OLD_SECRET = "keyboard cat, the old app's secret";
 export const NEW_SECRET = "a-cloakroom-secret-of-at-least-32-bytes!!";
 
-function listen(server: import("node:http").Server): Promise<Running> {
+function listen(server: import("node:http").Server, port = 0): Promise<Running> {
   return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(port, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo;
       resolve({
         url: `http://127.0.0.1:${port}`,
@@ -41,7 +41,11 @@ function listen(server: import("node:http").Server): Promise<Running> {
 }
 
 /** The old app: express-session with the given store, passport-style `passport.user`. */
-export function oldExpressApp(store: expressSession.Store, cookieName?: string): Promise<Running> {
+export function oldExpressApp(
+  store: expressSession.Store,
+  cookieName?: string,
+  port = 0,
+): Promise<Running> {
   const app = express();
   app.use(
     expressSession({
@@ -60,11 +64,16 @@ export function oldExpressApp(store: expressSession.Store, cookieName?: string):
     s.theme = "dark";
     res.json({ ok: true });
   });
+  app.get("/login-form", (_req, res) => {
+    res
+      .type("html")
+      .send('<form method="post" action="/login/ada"><button>Sign in</button></form>');
+  });
   app.get("/me", (req, res) => {
     const s = req.session as unknown as { passport?: { user: string }; cart?: string[] };
     res.json({ user: s.passport?.user ?? null, cart: s.cart ?? null });
   });
-  return listen(createServer(app));
+  return listen(createServer(app), port);
 }
 
 /** The old app on @fastify/session with an express-session compatible store. */
@@ -94,7 +103,7 @@ export async function oldFastifyApp(store: expressSession.Store): Promise<Runnin
 }
 
 /** The new app on Cloakroom's Express adapter: same routes, the Cloakroom API. */
-export function newExpressApp(options: SessionOptions): Promise<Running> {
+export function newExpressApp(options: SessionOptions, port = 0): Promise<Running> {
   const app = express();
   app.use(cloakroomExpress(options));
   app.get("/me", (req, res) => {
@@ -113,7 +122,7 @@ export function newExpressApp(options: SessionOptions): Promise<Running> {
       res.status(isCloakroomError(err) ? err.status : 500).json({ error: String(err) });
     },
   );
-  return listen(createServer(app));
+  return listen(createServer(app), port);
 }
 
 /** The new app on Cloakroom's Fastify adapter. */
