@@ -12,7 +12,12 @@ import pg from "pg";
 import { createClient } from "redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { SessionStore } from "../../src/core/store.js";
-import { fromExpressSession, fromFastifySession } from "../../src/migrate/index.js";
+import {
+  fromExpressSession,
+  fromFastifySession,
+  importSessions,
+  openLegacySource,
+} from "../../src/migrate/index.js";
 import { createStore } from "../../src/stores/create-store.js";
 import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
 import {
@@ -107,6 +112,53 @@ describeWithService("postgres", pgDown, "express-session + connect-pg-simple →
       }
     });
   }
+});
+
+describeWithService("postgres", pgDown, "import from connect-pg-simple (keyset pages)", () => {
+  const table = `migi_${randomBytes(4).toString("hex")}`;
+  const pool = new pg.Pool({ connectionString: SERVICE_URLS.postgres, max: 2 });
+  afterAll(async () => {
+    await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+    await pool.end();
+  });
+
+  it("reads every row across pages, skipping expired ones, and resumes from a sid", async () => {
+    await pool.query(
+      `CREATE TABLE "${table}" (sid varchar NOT NULL PRIMARY KEY, sess json NOT NULL, expire timestamp(6) NOT NULL)`,
+    );
+    for (let i = 0; i < 7; i++) {
+      const expire = i === 3 ? -60 : 3600;
+      await pool.query(
+        `INSERT INTO "${table}" VALUES ($1, $2, to_timestamp(extract(epoch from now()) + $3))`,
+        [
+          `sid-${i}`,
+          JSON.stringify({ cookie: { originalMaxAge: null, expires: null }, userId: `u${i}` }),
+          expire,
+        ],
+      );
+    }
+    const source = await openLegacySource(`${SERVICE_URLS.postgres}?table=${table}`, 2000);
+    const options = {
+      format: "express-session" as const,
+      userKeys: ["userId"],
+      derive: (label: string) => label,
+      idleTimeout: 60_000,
+      absoluteTimeout: 3_600_000,
+      maxBytes: 65536,
+      dryRun: true,
+      batchSize: 2,
+    };
+    try {
+      const half = await importSessions(source, null, { ...options, limit: 4 });
+      expect(half.cursor).toBe("sid-3");
+      const rest = await importSessions(source, null, { ...options, resume: half });
+      expect(rest.cursor).toBeNull();
+      expect(rest.counts).toMatchObject({ scanned: 7, imported: 6 });
+      expect(rest.counts.skipped.expired).toBe(1);
+    } finally {
+      await source.close();
+    }
+  });
 });
 
 describeWithService("redis", redisDown, "@fastify/session + connect-redis → Cloakroom", () => {

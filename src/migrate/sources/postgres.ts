@@ -54,9 +54,12 @@ export async function postgresSource(url: string, timeoutMs: number): Promise<Le
     },
     async scan(cursor, count): Promise<ScanPage> {
       // Keyset pagination on the primary key: restartable from the last sid seen.
+      // Two shapes rather than `$1 IS NULL OR sid > $1`, which hides the primary key from the planner.
       const { rows } = await q<{ sid: string; sess: string; expire: number }>(
-        `SELECT sid, sess::text AS sess, ${EXPIRE_MS} FROM ${table} WHERE $1::text IS NULL OR sid > $1 ORDER BY sid LIMIT $2`,
-        [cursor, count],
+        cursor === null
+          ? `SELECT sid, sess::text AS sess, ${EXPIRE_MS} FROM ${table} ORDER BY sid LIMIT $1`
+          : `SELECT sid, sess::text AS sess, ${EXPIRE_MS} FROM ${table} WHERE sid > $2 ORDER BY sid LIMIT $1`,
+        cursor === null ? [count] : [count, cursor],
       );
       const items = rows.map((r) => ({
         sid: r.sid,
