@@ -12,7 +12,7 @@ import type { User, UserDirectory } from "./users/directory.js";
 export function demoAuth(
   sessions: SessionManager,
   users: UserDirectory,
-  options: { sudoMaxAge: number; audit: AuditSink },
+  options: { sudoMaxAge: number; audit: readonly AuditSink[] },
 ): DemoAuth {
   const auth: Auth<User> = createAuth<User>({
     sessions,
@@ -20,7 +20,7 @@ export function demoAuth(
     sudoMaxAge: options.sudoMaxAge,
     onEvent: [
       // The whole trail to AUDIT_LOG (ASVS 5.0 V16.3); never a password or token.
-      options.audit,
+      ...options.audit,
       (e) => {
         if (e.type === "login.failed" || e.type === "login.throttled")
           console.info(`demo: ${e.type} for ${JSON.stringify(e.username)}`);

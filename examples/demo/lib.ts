@@ -35,3 +35,8 @@ export {
   describeDevice,
   PasswordRejectedError,
 } from "cloakroom-sessions/auth";
+export {
+  createMetrics,
+  type SessionMetrics,
+  wrapStore,
+} from "cloakroom-sessions/metrics";

@@ -3,8 +3,9 @@
  * session manager and the auth flows. Handlers hold no state of their own.
  */
 import type { DemoConfig } from "../config.js";
-import type { Session, SessionManager } from "../lib.js";
+import type { Session, SessionManager, SessionMetrics } from "../lib.js";
 import type { User, UserDirectory } from "../users/directory.js";
+import type { Activity } from "./activity.js";
 import type { DemoAudit } from "./audit.js";
 
 /** One of the signed-in user's sessions, ready for the device page. */
@@ -75,4 +76,8 @@ export interface DemoContext {
   sessions: SessionManager;
   auth: DemoAuth;
   audit: DemoAudit;
+  /** Prometheus metrics, for `GET /metrics`. */
+  metrics: SessionMetrics;
+  /** The last hour per minute, for the activity page. */
+  activity: Activity;
 }

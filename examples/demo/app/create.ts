@@ -5,14 +5,18 @@
  */
 import { demoAuth } from "../auth.js";
 import type { DemoConfig } from "../config.js";
-import { createSessions, createStore, redact } from "../lib.js";
+import { createMetrics, createSessions, createStore, redact } from "../lib.js";
 import { normalizeUsername } from "../users/directory.js";
 import { openUserDirectory } from "../users/open.js";
+import { Activity } from "./activity.js";
 import { openAudit } from "./audit.js";
 import type { DemoContext } from "./context.js";
 
 export async function createDemo(config: DemoConfig): Promise<DemoContext> {
-  const store = await createStore(config.sessionStore);
+  // Metrics and the activity page time every store call and count lifecycle events.
+  const metrics = await createMetrics();
+  const activity = new Activity();
+  const store = activity.time(metrics.store(await createStore(config.sessionStore)));
   await store.migrate?.();
   const users = await openUserDirectory(config.userDb);
   await users.migrate();
@@ -23,13 +27,18 @@ export async function createDemo(config: DemoConfig): Promise<DemoContext> {
     absoluteTimeout: config.absoluteTimeout,
     cookie: { secure: config.cookieSecure },
   });
+  metrics.observe(sessions);
+  activity.observe(sessions);
   const audit = openAudit(config.auditLog);
-  const auth = demoAuth(sessions, users, { sudoMaxAge: config.sudoMaxAge, audit: audit.sink });
+  const auth = demoAuth(sessions, users, {
+    sudoMaxAge: config.sudoMaxAge,
+    audit: [audit.sink, metrics.auditSink],
+  });
   if (config.admin) await seedAdmin(config.admin, users, auth.hashPassword);
   console.info(
     `demo: sessions in ${redact(config.sessionStore)} (${store.kind}), users in ${redact(config.userDb)}`,
   );
-  return { config, users, sessions, auth, audit };
+  return { config, users, sessions, auth, audit, metrics, activity };
 }
 
 /** Creates the admin, or gives an existing user of that name the admin role; the password is not changed then. */

@@ -1,7 +1,8 @@
 /**
  * Page rendering with Eta. `autoEscape` is on, so every `<%= %>` is
  * HTML-escaped by the engine; the only raw output is the page body the
- * layout wraps (`<%~ it.body %>`), itself produced by an escaping template.
+ * layout wraps (`<%~ it.body %>`), itself produced by an escaping template,
+ * and the activity page's SVG charts, built from numbers only (app/activity.ts).
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

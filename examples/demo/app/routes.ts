@@ -8,6 +8,7 @@
 import { isCloakroomError, SessionTooLargeError, StoreUnavailableError } from "../lib.js";
 import type { User } from "../users/directory.js";
 import { home, login, loginForm, logout, logoutAll, register, registerForm } from "./account.js";
+import { activityPage, metricsText } from "./activity.js";
 import { adminPage, changeRole, forceLogout } from "./admin.js";
 import { csrf, deleteKey, me, putKey, sessionData } from "./api.js";
 import type { DemoContext } from "./context.js";
@@ -54,6 +55,8 @@ export const ROUTES: readonly Route[] = [
   r("POST", "/account/confirm", "user", confirmPassword),
   r("POST", "/account/password", "user", changePassword),
   r("GET", "/admin", "admin", adminPage),
+  r("GET", "/admin/activity", "admin", activityPage),
+  r("GET", "/metrics", "admin", metricsText),
   r("POST", "/admin/users/:username/revoke", "admin", forceLogout),
   r("POST", "/admin/users/:username/roles", "admin", changeRole),
   r("GET", "/api/me", "user", me),
