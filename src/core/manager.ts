@@ -14,12 +14,7 @@ import {
   serializeToken,
 } from "./cookies.js";
 import { hmac } from "./crypto.js";
-import {
-  CloakroomError,
-  ConfigurationError,
-  SessionTooLargeError,
-  StoreUnavailableError,
-} from "./errors.js";
+import { ConfigurationError, SessionTooLargeError, type StoreUnavailableError } from "./errors.js";
 import { type RevokeReason, SessionEvents } from "./events.js";
 import { flushLegacyProperties } from "./legacy-properties.js";
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from "./options.js";
@@ -30,7 +25,7 @@ import {
   Session,
   type SessionInternals,
 } from "./session.js";
-import type { SessionStore, StoredSession } from "./store.js";
+import { guardStore, type PurgeOptions, type SessionStore, type StoredSession } from "./store.js";
 import {
   handleOf,
   handleOfSync,
@@ -299,11 +294,11 @@ export class SessionManager {
         }
       } else if (touchDue) {
         const t = this.#touchTimes(s.record!, now);
-        const alive = await this.#storeCall(() =>
-          o.store.touch(s.key!, t.lastSeenAt, t.idleExpiresAt, now),
+        const result = await this.#storeCall(() =>
+          o.store.patch(s.key!, { set: {}, unset: [], touch: t, maxBytes: o.maxBytes }, now),
         );
-        if (alive) Object.assign(s.record!, t);
-        else this.#lost(session, "touch");
+        if (result === "ok") Object.assign(s.record!, t);
+        else if (result === "missing") this.#lost(session, "touch");
       }
     }
 
@@ -518,9 +513,11 @@ export class SessionManager {
     return taken;
   }
 
-  /** Removes expired records (for stores without native TTL). */
-  purgeExpired(options?: Parameters<SessionStore["purgeExpired"]>[1]): Promise<number> {
-    return this.#storeCall(() => this.options.store.purgeExpired(this.options.now(), options));
+  /** Removes expired records; 0 at once for a store whose records expire by themselves. */
+  async purgeExpired(options?: PurgeOptions): Promise<number> {
+    const store = this.options.store;
+    if (!store.purgeExpired) return 0;
+    return this.#storeCall(() => store.purgeExpired!(this.options.now(), options));
   }
 
   async #destroyQuietly(key: string): Promise<void> {
@@ -532,16 +529,8 @@ export class SessionManager {
   }
 
   /** Store failures surface as {@link StoreUnavailableError}, whatever the store threw. */
-  async #storeCall<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof CloakroomError) throw err;
-      throw new StoreUnavailableError(
-        `session store (${this.options.store.kind}) failed: ${String((err as Error)?.message ?? err)}`,
-        { cause: err },
-      );
-    }
+  #storeCall<T>(fn: () => Promise<T>): Promise<T> {
+    return guardStore(`session store (${this.options.store.kind}) failed`, fn);
   }
 }
 

@@ -4,13 +4,18 @@
  * passed in by the caller (`now`), so a store never reads a clock of its own
  * for expiry decisions and tests can move time.
  *
- * Keys are store keys: SHA-256 of the token's random part, base64url, 43
- * characters of `[A-Za-z0-9_-]`. A store never sees a usable token.
+ * Keys are store keys ({@link isStoreKey}): SHA-256 of the token's random
+ * part, base64url, 43 characters of `[A-Za-z0-9_-]`. A store never sees a
+ * usable token.
  *
  * A rejection means the store failed (down, timeout, protocol error) and must
- * be a {@link StoreUnavailableError}; "not found" is never a rejection.
+ * be a {@link StoreUnavailableError} ({@link storeFailure} makes one from a
+ * driver's error); "not found" is never a rejection.
+ *
+ * docs/writing-a-store.md walks through the contract method by method;
+ * `cloakroom-sessions/testing` is the suite that proves a store keeps it.
  */
-import type { StoreUnavailableError } from "./errors.js";
+import { CloakroomError, StoreUnavailableError } from "./errors.js";
 
 /** A session as the store holds it. */
 export interface StoredSession {
@@ -43,6 +48,7 @@ export interface SessionSummary {
 /**
  * A field-level change, applied atomically: set these keys, remove those,
  * optionally move the idle deadline, and only if the session still exists.
+ * With `set` and `unset` both empty it is a touch: only the deadlines move.
  */
 export interface SessionPatch {
   /** Key → new JSON text. */
@@ -54,7 +60,8 @@ export interface SessionPatch {
   /**
    * Refuse the patch (`"too_large"`, nothing written) if the resulting data
    * would exceed this many bytes, measured as the sum of the UTF-8 lengths of
-   * every key and JSON value (see `encodedSize`).
+   * every key and JSON value (see `encodedSize`). A touch (nothing to set or
+   * unset) never changes the data, so it is never refused for size.
    */
   maxBytes: number;
 }
@@ -66,10 +73,12 @@ export interface SessionPatch {
  */
 export type PatchResult = "ok" | "missing" | "too_large";
 
-/** What a backend can do natively; the core and the CLI adapt to it. */
+/**
+ * What a backend can do; the core and the CLI adapt to it. Whether records
+ * expire by themselves is not declared but follows from the store: see
+ * {@link hasNativeTtl}.
+ */
 export interface StoreCapabilities {
-  /** Records expire by themselves (Redis TTL, Memcached exptime): `purgeExpired` is a no-op. */
-  readonly nativeTtl: boolean;
   /** Several processes or servers share the same records (false for memory). */
   readonly shared: boolean;
 }
@@ -81,6 +90,7 @@ export interface StoreStats {
   users: number | null;
 }
 
+/** Options of {@link SessionStore.purgeExpired}. */
 export interface PurgeOptions {
   /** Rows per batch: bounds each statement's lock time. @default 1000 */
   batchSize?: number;
@@ -90,6 +100,28 @@ export interface PurgeOptions {
   limit?: number;
 }
 
+/** What `migrate()` did with one migration, like Kysely's MigrationResult. */
+export interface MigrationResult {
+  version: number;
+  name: string;
+  status: "applied" | "already-applied";
+}
+
+/**
+ * A session backend: seven methods every store implements, three optional
+ * ones. Cloakroom calls it with store keys only (never tokens) and passes the
+ * time in, so a store keeps no clock for expiry decisions.
+ *
+ * Every method either resolves with its documented answer or rejects with a
+ * {@link StoreUnavailableError} (the backend failed). The semantics each
+ * method must keep are in docs/writing-a-store.md; `storeConformance()` from
+ * `cloakroom-sessions/testing` checks them against a real backend.
+ *
+ * @example
+ * // A store for a key-value service with exclusive writes: see
+ * // examples/stores/map-store.ts, which passes the conformance kit.
+ * const sessions = createSessions({ store: new MyStore(), secrets });
+ */
 export interface SessionStore {
   /** Short backend name for logs and errors, e.g. `"redis"`. */
   readonly kind: string;
@@ -104,12 +136,11 @@ export interface SessionStore {
   /**
    * Applies a field-level patch atomically and only to a live session: it
    * never recreates a destroyed or expired one. Two patches to different keys
-   * of one session, in any interleaving, both survive.
+   * of one session, in any interleaving, both survive. A patch with only
+   * `touch` moves the idle deadline (never past the absolute one) and is how
+   * the manager keeps a busy session alive.
    */
   patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult>;
-
-  /** Moves the idle deadline of a live session; false (and nothing written) when it is gone. */
-  touch(key: string, lastSeenAt: number, idleExpiresAt: number, now: number): Promise<boolean>;
 
   /** Removes the session at once. Removing an absent session is not an error. */
   destroy(key: string): Promise<void>;
@@ -133,8 +164,16 @@ export interface SessionStore {
   /** Removes every session of the user, except `exceptKey` when given. Resolves to the number removed. */
   destroyByUser(userId: string, exceptKey?: string): Promise<number>;
 
-  /** Deletes records expired at `now`, in bounded batches. Resolves to the number removed (0 with native TTL). */
-  purgeExpired(now: number, options?: PurgeOptions): Promise<number>;
+  /** Releases connections and timers the store owns (not a client the user passed in). */
+  close(): Promise<void>;
+
+  /**
+   * Deletes records expired at `now`, in bounded batches, and resolves to the
+   * number removed. Omitted by stores whose records expire by themselves
+   * (Redis TTL, Memcached exptime): that absence is what {@link hasNativeTtl}
+   * reads.
+   */
+  purgeExpired?(now: number, options?: PurgeOptions): Promise<number>;
 
   /**
    * Atomically adds `by` to the counter `name` and resolves to the new value.
@@ -156,14 +195,60 @@ export interface SessionStore {
 
   /**
    * Creates or upgrades the schema; idempotent. Stores without a schema omit
-   * it. May resolve to a report of what was applied (the SQL stores give one
-   * entry per migration); callers that only need "done" ignore it.
+   * it. Resolves to one entry per migration it knows (applied now or before);
+   * a store with a schema but no versioned migrations resolves to `[]`.
    */
-  migrate?(): Promise<unknown>;
-
-  /** Releases connections and timers the store owns (not a client the user passed in). */
-  close(): Promise<void>;
+  migrate?(): Promise<MigrationResult[]>;
 }
 
-/** Re-exported so store authors find the error they must reject with next to the interface. */
-export type { StoreUnavailableError };
+/** Store keys as the core makes them: SHA-256, base64url, 43 characters (REL-46). */
+const STORE_KEY = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * True for a well-formed store key. Stores check it before any I/O, so a
+ * hostile or malformed key never reaches a filesystem path, a SQL statement
+ * (where a trailing space could match under PAD SPACE collations) or a
+ * server's key space; a malformed key is "no session", never an error.
+ */
+export function isStoreKey(key: unknown): key is string {
+  return typeof key === "string" && STORE_KEY.test(key);
+}
+
+/** Alive at `now`: before both the idle and the absolute deadline. */
+export function isAlive(
+  r: Pick<StoredSession, "idleExpiresAt" | "absoluteExpiresAt">,
+  now: number,
+): boolean {
+  return r.idleExpiresAt > now && r.absoluteExpiresAt > now;
+}
+
+/** True when the store's records expire by themselves: it has no `purgeExpired`. */
+export function hasNativeTtl(store: Pick<SessionStore, "purgeExpired">): boolean {
+  return typeof store.purgeExpired !== "function";
+}
+
+/**
+ * What a store rejects with when its driver failed: a Cloakroom error passes
+ * through unchanged; anything else becomes a {@link StoreUnavailableError}
+ * saying `context` and the driver's message, the original kept as `cause`.
+ * @example
+ * try { await client.query(sql) } catch (err) { throw storeFailure(err, "mystore: get failed") }
+ */
+export function storeFailure(err: unknown, context: string): CloakroomError {
+  if (err instanceof CloakroomError) return err;
+  return new StoreUnavailableError(`${context}: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+  });
+}
+
+/** Runs one store operation, turning a driver failure into {@link storeFailure}'s error. */
+export async function guardStore<T>(context: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw storeFailure(err, context);
+  }
+}
+
+/** Exported here so store authors find the error they must reject with next to the interface. */
+export { StoreUnavailableError };

@@ -1,26 +1,13 @@
 /**
  * The JSON form of a {@link StoredSession} for stores that keep a whole
  * record as one value (file, Memcached), and the shared rules those stores
- * apply to it: liveness, patching, key validation.
+ * apply to it: decoding, patching, listing.
  *
  * Decoding validates every field: a truncated, hand-edited or old-format
  * value is "no session" (REL-48), never a crash or a half-typed object.
  */
 import { encodedSize } from "../core/codec.js";
 import type { PatchResult, SessionPatch, SessionSummary, StoredSession } from "../core/store.js";
-
-/** Store keys as the core makes them: SHA-256, base64url, 43 characters (REL-46). */
-const STORE_KEY = /^[A-Za-z0-9_-]{43}$/;
-
-/** True for a well-formed store key; anything else must never reach a filesystem or server. */
-export function isStoreKey(key: unknown): key is string {
-  return typeof key === "string" && STORE_KEY.test(key);
-}
-
-/** Alive at `now`: before both the idle and the absolute deadline. */
-export function isAlive(r: StoredSession, now: number): boolean {
-  return r.idleExpiresAt > now && r.absoluteExpiresAt > now;
-}
 
 /** One line of JSON; `v` versions the format so it can change without a flag day. */
 export function encodeRecord(r: StoredSession): string {
@@ -59,17 +46,26 @@ export function decodeRecord(text: string): StoredSession | null {
   };
 }
 
+/** True when the patch only moves the deadlines (the manager's touch). */
+export function isTouchOnly(patch: SessionPatch): boolean {
+  return patch.unset.length === 0 && Object.keys(patch.set).length === 0;
+}
+
 /**
  * Applies a patch to a copy of a live record. Spreads, never `data[k] = v`:
  * assigning "__proto__" would set the object's prototype instead of a key.
+ * A touch leaves the data alone and so is never too large.
  */
 export function applyPatch(
   r: StoredSession,
   patch: SessionPatch,
 ): { result: Exclude<PatchResult, "missing">; next: StoredSession } {
-  const data: Record<string, string> = { ...r.data, ...patch.set };
-  for (const k of patch.unset) delete data[k];
-  if (encodedSize(data) > patch.maxBytes) return { result: "too_large", next: r };
+  let data = r.data;
+  if (!isTouchOnly(patch)) {
+    data = { ...r.data, ...patch.set };
+    for (const k of patch.unset) delete data[k];
+    if (encodedSize(data) > patch.maxBytes) return { result: "too_large", next: r };
+  }
   const next = { ...r, data };
   if (patch.touch) {
     next.lastSeenAt = patch.touch.lastSeenAt;
@@ -97,11 +93,6 @@ function holdsString(text: string, value: string): boolean {
   } catch {
     return false; // a corrupt field holds no value at all
   }
-}
-
-/** The record with its idle deadline moved, never past the absolute one. */
-export function applyTouch(r: StoredSession, lastSeenAt: number, idleExpiresAt: number) {
-  return { ...r, lastSeenAt, idleExpiresAt: Math.min(idleExpiresAt, r.absoluteExpiresAt) };
 }
 
 /** The listing form of a record (no data). */

@@ -7,6 +7,7 @@ import { run } from "../../src/cli/run.js";
 import { handleOf } from "../../src/core/token.js";
 import { createStore } from "../../src/stores/create-store.js";
 import { record, testKey } from "../conformance/store-suite.js";
+import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloakroom-cli-"));
 const url = `sqlite:${join(dir, "sessions.db")}`;
@@ -102,5 +103,26 @@ describe("cloakroom stats", () => {
     const r = await cli("stats", statsUrl, "--json");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.lines[0]!)).toEqual({ store: "sqlite", live: 4, expired: 1, users: 2 });
+  });
+});
+
+describe("cloakroom CLI: stores without a schema", () => {
+  it("migrate on a store with no migrate() says there is nothing to do", async () => {
+    const r = await cli("migrate", "memory:");
+    expect(r.code).toBe(0);
+    expect(r.lines.join("\n")).toMatch(/memory: no schema to migrate/);
+  });
+});
+
+const redisDown = await probe("redis", async () => {
+  const store = await createStore(SERVICE_URLS.redis);
+  await store.close();
+});
+
+describeWithService("redis", redisDown, "cloakroom CLI: native TTL", () => {
+  it("cleanup on a store without purgeExpired says records expire by themselves", async () => {
+    const r = await cli("cleanup", SERVICE_URLS.redis);
+    expect(r.code).toBe(0);
+    expect(r.lines.join("\n")).toMatch(/redis: records expire by themselves/);
   });
 });

@@ -12,13 +12,12 @@ type Method =
   | "get"
   | "create"
   | "patch"
-  | "touch"
   | "destroy"
   | "listByUser"
   | "destroyByUser"
   | "purgeExpired";
 
-export const WRITES: readonly Method[] = ["create", "patch", "touch", "destroy", "destroyByUser"];
+export const WRITES: readonly Method[] = ["create", "patch", "destroy", "destroyByUser"];
 
 export class InstrumentedStore implements SessionStore {
   readonly kind: string;
@@ -31,6 +30,8 @@ export class InstrumentedStore implements SessionStore {
   constructor(readonly inner: SessionStore) {
     this.kind = inner.kind;
     this.capabilities = inner.capabilities;
+    const purge = inner.purgeExpired?.bind(inner);
+    if (purge) this.purgeExpired = (now, o) => this.#call("purgeExpired", () => purge(now, o));
   }
 
   static #zero(): Record<Method, number> {
@@ -38,7 +39,6 @@ export class InstrumentedStore implements SessionStore {
       get: 0,
       create: 0,
       patch: 0,
-      touch: 0,
       destroy: 0,
       listByUser: 0,
       destroyByUser: 0,
@@ -94,15 +94,13 @@ export class InstrumentedStore implements SessionStore {
       }
       return this.inner.patch(key, patch, now);
     });
-  touch: SessionStore["touch"] = (key, lastSeenAt, idle, now) =>
-    this.#call("touch", () => this.inner.touch(key, lastSeenAt, idle, now));
   destroy: SessionStore["destroy"] = (key) => this.#call("destroy", () => this.inner.destroy(key));
   listByUser: SessionStore["listByUser"] = (user, now) =>
     this.#call("listByUser", () => this.inner.listByUser(user, now));
   destroyByUser: SessionStore["destroyByUser"] = (user, except) =>
     this.#call("destroyByUser", () => this.inner.destroyByUser(user, except));
-  purgeExpired: SessionStore["purgeExpired"] = (now, o) =>
-    this.#call("purgeExpired", () => this.inner.purgeExpired(now, o));
+  /** Present exactly when the inner store has it, so native TTL still shows through. */
+  readonly purgeExpired?: NonNullable<SessionStore["purgeExpired"]>;
   /** Counter calls (login throttling), kept out of `calls`: they are not session reads or writes. */
   counterCalls = 0;
   increment: SessionStore["increment"] = (name, by, ttl, now) => {

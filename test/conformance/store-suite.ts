@@ -53,6 +53,11 @@ export function record(overrides: Partial<StoredSession> = {}): StoredSession {
 
 const noLimit = 64 * 1024;
 
+/** The manager's touch: a patch with nothing to set or unset, only new deadlines. */
+export function touchOnly(lastSeenAt: number, idleExpiresAt: number, maxBytes = noLimit) {
+  return { set: {}, unset: [], touch: { lastSeenAt, idleExpiresAt }, maxBytes };
+}
+
 export function storeConformance(name: string, factory: StoreFactory): void {
   describe(`store conformance: ${name}`, () => {
     let store: SessionStore;
@@ -134,7 +139,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       }
     });
 
-    it("never resurrects: a patch or touch after destroy writes nothing", async () => {
+    it("never resurrects: a patch or a touch after destroy writes nothing", async () => {
       const key = testKey();
       const userId = testUser();
       await store.create(key, record({ userId }));
@@ -143,7 +148,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         await store.patch(key, { set: { late: "1" }, unset: [], maxBytes: noLimit }, Date.now()),
       ).toBe("missing");
       const now = Date.now();
-      expect(await store.touch(key, now, now + 30 * MIN, now)).toBe(false);
+      expect(await store.patch(key, touchOnly(now, now + 30 * MIN), now)).toBe("missing");
       expect(await store.get(key, Date.now())).toBeNull();
       expect(await store.listByUser(userId, Date.now())).toEqual([]);
     });
@@ -159,20 +164,32 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.get(key, Date.now())).toBeNull();
     });
 
-    it("touch moves the idle deadline and last-seen time, never past the absolute deadline", async () => {
+    it("a touch (a patch with only `touch`) moves the idle deadline and last-seen time, never past the absolute deadline", async () => {
       const key = testKey();
       const r = record();
       await store.create(key, r);
       const later = r.lastSeenAt + 5 * MIN;
-      expect(await store.touch(key, later, later + 30 * MIN, later)).toBe(true);
+      expect(await store.patch(key, touchOnly(later, later + 30 * MIN), later)).toBe("ok");
       let got = await store.get(key, later);
       expect(got?.lastSeenAt).toBe(later);
       expect(got?.idleExpiresAt).toBe(later + 30 * MIN);
       expect(got?.data).toEqual(r.data);
       const beyond = r.absoluteExpiresAt + HOUR;
-      expect(await store.touch(key, later + MIN, beyond, later + MIN)).toBe(true);
+      expect(await store.patch(key, touchOnly(later + MIN, beyond), later + MIN)).toBe("ok");
       got = await store.get(key, later + MIN);
       expect(got!.idleExpiresAt).toBeLessThanOrEqual(r.absoluteExpiresAt);
+    });
+
+    it("never refuses a touch for size: it changes no data", async () => {
+      const key = testKey();
+      const r = record({ data: { big: JSON.stringify("z".repeat(3000)) } });
+      await store.create(key, r);
+      const later = r.lastSeenAt + MIN;
+      // The limit was lowered after the session grew: the touch still goes through.
+      expect(await store.patch(key, touchOnly(later, later + 30 * MIN, 1000), later)).toBe("ok");
+      const got = await store.get(key, later);
+      expect(got?.idleExpiresAt).toBe(later + 30 * MIN);
+      expect(got?.data).toEqual(r.data);
     });
 
     it("a patch can carry the touch, in the same atomic write", async () => {
@@ -203,9 +220,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           r.idleExpiresAt + 2,
         ),
       ).toBe("missing");
-      expect(
-        await store.touch(key, r.idleExpiresAt + 3, r.idleExpiresAt + HOUR, r.idleExpiresAt + 3),
-      ).toBe(false);
+      const late = r.idleExpiresAt + 3;
+      expect(await store.patch(key, touchOnly(late, late + HOUR), late)).toBe("missing");
     });
 
     it("treats a session past its absolute deadline as gone, however recently touched", async () => {
@@ -298,21 +314,19 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect((got!.data as Record<string, unknown>).polluted).toBeUndefined();
     });
 
-    it("purges expired records in batches (stores without native TTL)", async () => {
+    it("purges expired records in batches, or has no purgeExpired because records expire by themselves", async () => {
       const now = Date.now();
       const keys = Array.from({ length: 7 }, testKey);
       for (const k of keys)
         await store.create(k, record({ idleExpiresAt: now + MIN, absoluteExpiresAt: now + MIN }));
       const live = testKey();
       await store.create(live, record());
-      const seen: number[] = [];
-      const removed = await store.purgeExpired(now + 2 * MIN, {
-        batchSize: 3,
-        onProgress: (n) => seen.push(n),
-      });
-      if (store.capabilities.nativeTtl) {
-        expect(removed).toBe(0);
-      } else {
+      if (store.purgeExpired) {
+        const seen: number[] = [];
+        const removed = await store.purgeExpired(now + 2 * MIN, {
+          batchSize: 3,
+          onProgress: (n) => seen.push(n),
+        });
         expect(removed).toBeGreaterThanOrEqual(7);
         expect(seen.length).toBeGreaterThanOrEqual(1);
       }

@@ -1,3 +1,4 @@
+import { hasNativeTtl } from "../../core/store.js";
 import { runCleanup } from "../../stores/sql/cleanup.js";
 import type { Command } from "./command.js";
 import { EXIT, withStore } from "./command.js";
@@ -21,7 +22,7 @@ export const cleanup: Command = {
       return EXIT.WARN;
     }
     return withStore(url, out, async (store) => {
-      if (store.capabilities.nativeTtl) {
+      if (hasNativeTtl(store)) {
         if (values.json) out.json({ store: store.kind, removed: 0, nativeTtl: true });
         else
           out.info(`${store.kind}: records expire by themselves (native TTL); nothing to clean up`);

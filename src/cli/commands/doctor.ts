@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseDuration } from "../../core/duration.js";
-import type { SessionStore } from "../../core/store.js";
+import { hasNativeTtl, type SessionStore } from "../../core/store.js";
 import { MIN_SECRET_BYTES } from "../../core/token.js";
 import { createStore } from "../../stores/create-store.js";
 import { importDriver } from "../../stores/driver.js";
@@ -242,7 +242,7 @@ async function schemaCheck(store: SessionStore, checks: Check[]): Promise<void> 
 }
 
 async function expiryCheck(store: SessionStore, checks: Check[]): Promise<void> {
-  if (store.capabilities.nativeTtl) {
+  if (hasNativeTtl(store)) {
     checks.push({
       check: "expiry",
       status: "ok",

@@ -15,18 +15,13 @@ export const migrate: Command = {
           else out.info(`${store.kind}: no schema to migrate`);
           return EXIT.OK;
         }
-        const result = (await store.migrate()) as unknown;
-        const migrations = Array.isArray(result)
-          ? (result as { version?: number; name?: string; status?: string }[])
-          : [];
+        const migrations = await store.migrate();
         if (values.json) {
           out.json({ store: store.kind, migrations });
           return EXIT.OK;
         }
         for (const r of migrations) {
-          out.info(
-            `  ${String(r.version ?? "").padStart(3)} ${r.name ?? ""} ${r.status ?? ""}`.trimEnd(),
-          );
+          out.info(`  ${String(r.version).padStart(3)} ${r.name} ${r.status}`);
         }
         out.info(`${store.kind}: schema up to date`);
         return EXIT.OK;

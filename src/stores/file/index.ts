@@ -21,19 +21,17 @@
  */
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
+import { ConfigurationError, SessionStateError } from "../../core/errors.js";
 import {
-  CloakroomError,
-  ConfigurationError,
-  SessionStateError,
-  StoreUnavailableError,
-} from "../../core/errors.js";
-import type {
-  PatchResult,
-  PurgeOptions,
-  SessionPatch,
-  SessionStore,
-  SessionSummary,
-  StoredSession,
+  guardStore,
+  isAlive,
+  isStoreKey,
+  type PatchResult,
+  type PurgeOptions,
+  type SessionPatch,
+  type SessionStore,
+  type SessionSummary,
+  type StoredSession,
 } from "../../core/store.js";
 import { KeyedQueue } from "../keyed-queue.js";
 import * as rec from "../record-json.js";
@@ -50,7 +48,7 @@ const queue = new KeyedQueue();
 
 export class FileStore implements SessionStore {
   readonly kind = "file";
-  readonly capabilities = { nativeTtl: false, shared: true } as const;
+  readonly capabilities = { shared: true } as const;
   readonly #paths: FileLayout;
   readonly #fsync: boolean;
   readonly #lock: { timeout: number; stale: number };
@@ -83,12 +81,12 @@ export class FileStore implements SessionStore {
   }
 
   async get(key: string, now: number): Promise<StoredSession | null> {
-    if (!rec.isStoreKey(key)) return null;
+    if (!isStoreKey(key)) return null;
     return this.#guard("get", async () => {
       const text = await readOrNull(this.#paths.session(key));
       if (text === null) return null;
       const r = rec.decodeRecord(text);
-      if (r && rec.isAlive(r, now)) return r;
+      if (r && isAlive(r, now)) return r;
       // Corrupt (REL-48) or expired (REL-23): remove it, re-checked under the lock.
       await this.#removeIfDead(key, now);
       return null;
@@ -96,7 +94,7 @@ export class FileStore implements SessionStore {
   }
 
   async create(key: string, session: StoredSession): Promise<void> {
-    if (!rec.isStoreKey(key)) throw new SessionStateError("file store: not a store key");
+    if (!isStoreKey(key)) throw new SessionStateError("file store: not a store key");
     await this.#guard("create", () =>
       this.#exclusive(key, async () => {
         if (session.userId !== null) await addMarker(this.#paths, session.userId, key);
@@ -106,7 +104,7 @@ export class FileStore implements SessionStore {
   }
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
-    if (!rec.isStoreKey(key)) return "missing";
+    if (!isStoreKey(key)) return "missing";
     return this.#guard("patch", () =>
       this.#exclusive(key, async () => {
         const r = await this.#readLive(key, now);
@@ -119,7 +117,7 @@ export class FileStore implements SessionStore {
   }
 
   async consumeField(key: string, field: string, value: string, now: number): Promise<boolean> {
-    if (!rec.isStoreKey(key)) return false;
+    if (!isStoreKey(key)) return false;
     return this.#guard("consumeField", () =>
       this.#exclusive(key, async () => {
         const r = await this.#readLive(key, now);
@@ -131,25 +129,8 @@ export class FileStore implements SessionStore {
     );
   }
 
-  async touch(
-    key: string,
-    lastSeenAt: number,
-    idleExpiresAt: number,
-    now: number,
-  ): Promise<boolean> {
-    if (!rec.isStoreKey(key)) return false;
-    return this.#guard("touch", () =>
-      this.#exclusive(key, async () => {
-        const r = await this.#readLive(key, now);
-        if (!r) return false;
-        await this.#write(key, rec.applyTouch(r, lastSeenAt, idleExpiresAt));
-        return true;
-      }),
-    );
-  }
-
   async destroy(key: string): Promise<void> {
-    if (!rec.isStoreKey(key)) return;
+    if (!isStoreKey(key)) return;
     await this.#guard("destroy", () => this.#exclusive(key, () => this.#remove(key)));
   }
 
@@ -159,7 +140,7 @@ export class FileStore implements SessionStore {
       const found = await Promise.all(
         keys.map(async (key) => {
           const r = await this.#load(key);
-          if (r && r.userId === userId && rec.isAlive(r, now)) return rec.summaryOf(key, userId, r);
+          if (r && r.userId === userId && isAlive(r, now)) return rec.summaryOf(key, userId, r);
           await this.#pruneMarker(userId, key, now);
           return null;
         }),
@@ -266,7 +247,7 @@ export class FileStore implements SessionStore {
 
   async #readLive(key: string, now: number): Promise<StoredSession | null> {
     const r = await this.#load(key);
-    return r && rec.isAlive(r, now) ? r : null;
+    return r && isAlive(r, now) ? r : null;
   }
 
   async #write(key: string, r: StoredSession): Promise<void> {
@@ -279,7 +260,7 @@ export class FileStore implements SessionStore {
       const text = await readOrNull(this.#paths.session(key));
       if (text === null) return false;
       const r = rec.decodeRecord(text);
-      if (r && rec.isAlive(r, now)) return false;
+      if (r && isAlive(r, now)) return false;
       return this.#remove(key, r);
     });
   }
@@ -297,7 +278,7 @@ export class FileStore implements SessionStore {
   async #pruneMarker(userId: string, key: string, now: number): Promise<void> {
     await this.#exclusive(key, async () => {
       const r = await this.#load(key);
-      if (r && r.userId === userId && rec.isAlive(r, now)) return; // created meanwhile
+      if (r && r.userId === userId && isAlive(r, now)) return; // created meanwhile
       if (r && r.userId === userId) await unlinkIfExists(this.#paths.session(key));
       await unlinkIfExists(this.#paths.marker(userId, key));
     });
@@ -319,16 +300,8 @@ export class FileStore implements SessionStore {
   }
 
   /** Any filesystem failure becomes a StoreUnavailableError; never a raw errno escaping. */
-  async #guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof CloakroomError) throw err;
-      throw new StoreUnavailableError(
-        `file store: ${op} failed in ${this.#paths.root}: ${(err as Error)?.message ?? String(err)}`,
-        { cause: err },
-      );
-    }
+  #guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    return guardStore(`file store: ${op} failed in ${this.#paths.root}`, fn);
   }
 }
 

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { dirname, join, sep } from "node:path";
 import { SessionStateError } from "../../core/errors.js";
-import { isStoreKey } from "../record-json.js";
+import { isStoreKey } from "../../core/store.js";
 
 const HEX_NAME = /^[0-9a-f]{86}$/;
 

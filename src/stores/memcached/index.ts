@@ -6,12 +6,12 @@
  * Field-level writes without lost updates use compare-and-swap: read the
  * value with its CAS, change it, write it back only if the CAS still matches;
  * on a conflict, read again (bounded retries with jittered backoff, then a
- * {@link StoreUnavailableError}). A patch or touch never recreates a session:
+ * {@link StoreUnavailableError}). A patch never recreates a session:
  * a CAS write to a deleted key fails with "not found" and the result is
  * "missing" (REL-11). Within one process, writes to one key also queue, so
  * CAS conflicts only happen between processes.
  *
- * Records expire by themselves (exptime; `purgeExpired` is a no-op) and every
+ * Records expire by themselves (exptime; no `purgeExpired`) and every
  * read checks the deadlines against `now` as well.
  *
  * Limits, as with any Memcached store: memory pressure evicts sessions (the
@@ -24,13 +24,14 @@
 import { createHash } from "node:crypto";
 import { ConfigurationError, SessionStateError } from "../../core/errors.js";
 import { interleave } from "../../core/interleave.js";
-import type {
-  PatchResult,
-  PurgeOptions,
-  SessionPatch,
-  SessionStore,
-  SessionSummary,
-  StoredSession,
+import {
+  isAlive,
+  isStoreKey,
+  type PatchResult,
+  type SessionPatch,
+  type SessionStore,
+  type SessionSummary,
+  type StoredSession,
 } from "../../core/store.js";
 import { KeyedQueue } from "../keyed-queue.js";
 import * as rec from "../record-json.js";
@@ -58,7 +59,8 @@ const PREFIX = /^[A-Za-z0-9:_.-]{0,64}$/;
 
 export class MemcachedStore implements SessionStore {
   readonly kind = "memcached";
-  readonly capabilities = { nativeTtl: true, shared: true } as const;
+  /** Records expire by themselves (exptime), so there is no `purgeExpired`. */
+  readonly capabilities = { shared: true } as const;
   readonly #ops: MemcachedOps;
   readonly #client: MemjsClientLike;
   readonly #owns: boolean;
@@ -81,7 +83,7 @@ export class MemcachedStore implements SessionStore {
   }
 
   async get(key: string, now: number): Promise<StoredSession | null> {
-    if (!rec.isStoreKey(key)) return null;
+    if (!isStoreKey(key)) return null;
     const got = await this.#ops.get(this.#sk(key));
     if (!got) return null;
     const r = rec.decodeRecord(got.value);
@@ -89,11 +91,11 @@ export class MemcachedStore implements SessionStore {
       await this.#ops.delete(this.#sk(key), got.cas); // corrupt (REL-48): gone, unless rewritten meanwhile
       return null;
     }
-    return rec.isAlive(r, now) ? r : null;
+    return isAlive(r, now) ? r : null;
   }
 
   async create(key: string, session: StoredSession): Promise<void> {
-    if (!rec.isStoreKey(key)) throw new SessionStateError("memcached store: not a store key");
+    if (!isStoreKey(key)) throw new SessionStateError("memcached store: not a store key");
     // Index first: a written session is always reachable by revoke-all.
     if (session.userId !== null) {
       await this.#updateIndex(session.userId, (index) => {
@@ -107,12 +109,12 @@ export class MemcachedStore implements SessionStore {
   }
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
-    if (!rec.isStoreKey(key)) return "missing";
+    if (!isStoreKey(key)) return "missing";
     return this.#queue.run(key, async () => {
       let result: PatchResult = "missing";
       await this.#cas.update(this.#sk(key), (text) => {
         const r = text === undefined ? null : rec.decodeRecord(text);
-        if (!r || !rec.isAlive(r, now)) {
+        if (!r || !isAlive(r, now)) {
           result = "missing";
           return null;
         }
@@ -126,12 +128,12 @@ export class MemcachedStore implements SessionStore {
   }
 
   async consumeField(key: string, field: string, value: string, now: number): Promise<boolean> {
-    if (!rec.isStoreKey(key)) return false;
+    if (!isStoreKey(key)) return false;
     // CAS: a racing consumer's write fails, it re-reads, finds the field gone and refuses.
     return this.#queue.run(key, () =>
       this.#cas.update(this.#sk(key), (text) => {
         const r = text === undefined ? null : rec.decodeRecord(text);
-        if (!r || !rec.isAlive(r, now)) return null;
+        if (!r || !isAlive(r, now)) return null;
         const next = rec.consumeField(r, field, value);
         return next === null
           ? null
@@ -140,26 +142,8 @@ export class MemcachedStore implements SessionStore {
     );
   }
 
-  async touch(
-    key: string,
-    lastSeenAt: number,
-    idleExpiresAt: number,
-    now: number,
-  ): Promise<boolean> {
-    if (!rec.isStoreKey(key)) return false;
-    return this.#queue.run(key, async () => {
-      const written = await this.#cas.update(this.#sk(key), (text) => {
-        const r = text === undefined ? null : rec.decodeRecord(text);
-        if (!r || !rec.isAlive(r, now)) return null;
-        const next = rec.applyTouch(r, lastSeenAt, idleExpiresAt);
-        return { value: rec.encodeRecord(next), exptime: this.#exptime(next) };
-      });
-      return written;
-    });
-  }
-
   async destroy(key: string): Promise<void> {
-    if (!rec.isStoreKey(key)) return;
+    if (!isStoreKey(key)) return;
     // The user's index keeps the key until a listing or revoke-all prunes it.
     await this.#ops.delete(this.#sk(key));
   }
@@ -218,10 +202,6 @@ export class MemcachedStore implements SessionStore {
 
   async resetCounter(name: string): Promise<void> {
     await this.#ops.delete(this.#ck(name));
-  }
-
-  async purgeExpired(_now: number, _options?: PurgeOptions): Promise<number> {
-    return 0; // exptime removes records by itself
   }
 
   async close(): Promise<void> {

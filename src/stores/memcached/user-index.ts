@@ -5,7 +5,7 @@
  * session is not written yet is not pruned as dead: create writes the index
  * first, then the session).
  */
-import { isStoreKey } from "../record-json.js";
+import { isStoreKey } from "../../core/store.js";
 
 export type IndexEntry = [absoluteExpiresAt: number, addedAt: number];
 export type UserIndex = Map<string, IndexEntry>;

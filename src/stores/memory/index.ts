@@ -6,22 +6,17 @@
  * NODE_ENV=production.
  */
 
-import type {
-  PatchResult,
-  PurgeOptions,
-  SessionPatch,
-  SessionStore,
-  SessionSummary,
-  StoredSession,
-  StoreStats,
-} from "../../core/store.js";
 import {
   isAlive as alive,
-  applyPatch,
-  applyTouch,
-  consumeField,
-  summaryOf,
-} from "../record-json.js";
+  type PatchResult,
+  type PurgeOptions,
+  type SessionPatch,
+  type SessionStore,
+  type SessionSummary,
+  type StoredSession,
+  type StoreStats,
+} from "../../core/store.js";
+import { applyPatch, consumeField, summaryOf } from "../record-json.js";
 import { MemoryCounters } from "./counters.js";
 
 export interface MemoryStoreOptions {
@@ -35,7 +30,7 @@ export interface MemoryStoreOptions {
 
 export class MemoryStore implements SessionStore {
   readonly kind = "memory";
-  readonly capabilities = { nativeTtl: false, shared: false } as const;
+  readonly capabilities = { shared: false } as const;
   readonly #sessions = new Map<string, StoredSession>();
   readonly #byUser = new Map<string, Set<string>>();
   readonly #counters = new MemoryCounters();
@@ -105,18 +100,6 @@ export class MemoryStore implements SessionStore {
     const next = consumeField(r, field, value);
     if (next === null) return false;
     this.#sessions.set(key, next);
-    return true;
-  }
-
-  async touch(
-    key: string,
-    lastSeenAt: number,
-    idleExpiresAt: number,
-    now: number,
-  ): Promise<boolean> {
-    const r = this.#sessions.get(key);
-    if (!r || !alive(r, now)) return false;
-    this.#sessions.set(key, applyTouch(r, lastSeenAt, idleExpiresAt));
     return true;
   }
 

@@ -2,10 +2,10 @@
  * The Redis store: one hash per session (layout.ts), one sorted set per user,
  * every multi-step write a single-key Lua script (scripts.ts). Costs, counted
  * against Redis's own INFO commandstats in test/stores/redis/round-trips.test.ts:
- * `get` is one HGETALL; `patch` and `touch` one EVALSHA each; `destroy` one
+ * `get` is one HGETALL; `patch` (a touch too) one EVALSHA; `destroy` one
  * DEL; `create` one EVALSHA, plus one for the user index when signed in.
  *
- * What is atomic: everything that touches one session (create, patch, touch,
+ * What is atomic: everything that touches one session (create, patch,
  * destroy) and everything that touches one user index. What is not: a
  * signed-in `create` writes two keys that live in different hash slots (the
  * session and its user's index), so on a cluster they cannot share a
@@ -17,14 +17,16 @@
 
 import { StoreUnavailableError } from "../../core/errors.js";
 import { interleave } from "../../core/interleave.js";
-import type {
-  PatchResult,
-  SessionPatch,
-  SessionStore,
-  SessionSummary,
-  StoredSession,
+import {
+  isAlive,
+  type PatchResult,
+  type SessionPatch,
+  type SessionStore,
+  type SessionSummary,
+  type StoredSession,
+  storeFailure,
 } from "../../core/store.js";
-import { isAlive, summaryOf } from "../record-json.js";
+import { isTouchOnly, summaryOf } from "../record-json.js";
 import type { RedisCommandSender } from "./clients.js";
 import { Deadlines } from "./deadlines.js";
 import { counterKey, DATA, decodeSession, encodeSession, sessionKey, userKey } from "./layout.js";
@@ -59,7 +61,8 @@ export interface RedisStoreSettings {
 
 export class RedisStore implements SessionStore {
   readonly kind = "redis";
-  readonly capabilities = { nativeTtl: true, shared: true } as const;
+  /** Records expire by themselves (PEXPIREAT at the earlier deadline), so there is no `purgeExpired`. */
+  readonly capabilities = { shared: true } as const;
   readonly #redis: RedisCommandSender;
   readonly #prefix: string;
   readonly #timeout: number;
@@ -109,6 +112,7 @@ export class RedisStore implements SessionStore {
   }
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
+    if (patch.touch && isTouchOnly(patch)) return this.#touch(key, patch.touch, now);
     const set = Object.keys(patch.set);
     const args = [
       String(now),
@@ -131,19 +135,6 @@ export class RedisStore implements SessionStore {
     const taken = (await this.#run(CONSUME, k, [String(now), DATA + field, value])) === 1;
     if (taken) await this.#replicated(k);
     return taken;
-  }
-
-  async touch(
-    key: string,
-    lastSeenAt: number,
-    idleExpiresAt: number,
-    now: number,
-  ): Promise<boolean> {
-    const k = sessionKey(this.#prefix, key);
-    const touched =
-      (await this.#run(TOUCH, k, [String(now), String(lastSeenAt), String(idleExpiresAt)])) === 1;
-    if (touched) await this.#replicated(k);
-    return touched;
   }
 
   async destroy(key: string): Promise<void> {
@@ -222,13 +213,17 @@ export class RedisStore implements SessionStore {
     await this.#replicated(k);
   }
 
-  /** Redis expires sessions itself (PEXPIREAT at the earlier deadline): nothing to purge. */
-  async purgeExpired(): Promise<number> {
-    return 0;
-  }
-
   async close(): Promise<void> {
     await this.#redis.close();
+  }
+
+  /** A patch with nothing but the touch: the smaller script, no read of the data fields. */
+  async #touch(key: string, touch: NonNullable<SessionPatch["touch"]>, now: number) {
+    const k = sessionKey(this.#prefix, key);
+    const args = [String(now), String(touch.lastSeenAt), String(touch.idleExpiresAt)];
+    if ((await this.#run(TOUCH, k, args)) !== 1) return "missing";
+    await this.#replicated(k);
+    return "ok";
   }
 
   /** With `replicaAcks`: WAIT on the node (and connection) that took the write to `key`. */
@@ -259,11 +254,8 @@ export class RedisStore implements SessionStore {
     try {
       return await this.#deadlines.run(args[0]!, (signal) => this.#redis.send(key, args, signal));
     } catch (err) {
-      if (err instanceof StoreUnavailableError || isNoScript(err)) throw err;
-      throw new StoreUnavailableError(
-        `${this.#label}: ${args[0]} failed: ${(err as Error)?.message ?? String(err)}`,
-        { cause: err },
-      );
+      if (isNoScript(err)) throw err;
+      throw storeFailure(err, `${this.#label}: ${args[0]} failed`);
     }
   }
 }

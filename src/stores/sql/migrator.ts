@@ -6,15 +6,11 @@
  * on MySQL, where DDL commits implicitly, each migration is recorded right
  * after its DDL and the IF NOT EXISTS guards make a re-run harmless.
  */
+import type { MigrationResult } from "../../core/store.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import type { SqlConnection, SqlDialect, SqlExecutor, SqlNames } from "./types.js";
 
-/** What `migrate()` did with one migration, like Kysely's MigrationResult. */
-export interface MigrationResult {
-  version: number;
-  name: string;
-  status: "applied" | "already-applied";
-}
+export type { MigrationResult };
 
 export async function runMigrations(
   executor: SqlExecutor,

@@ -20,18 +20,6 @@ export const SUMMARY_COLUMNS = [
   "user_agent",
 ] as const;
 
-/** Store keys are SHA-256 base64url (43 chars); anything else can never match a row. */
-const KEY = /^[A-Za-z0-9_-]{1,128}$/;
-
-/**
- * Whether `key` can be a store key. Checked before any SQL is sent, so a
- * hostile or malformed key never reaches the database (and a trailing space
- * cannot match under MySQL's PAD SPACE collations).
- */
-export function isStoreKey(key: unknown): key is string {
-  return typeof key === "string" && KEY.test(key);
-}
-
 /**
  * JSON text of an object whose members are already JSON text. Built by
  * concatenation, not JSON.parse/stringify, so values pass through byte for
@@ -97,11 +85,6 @@ export function toSummary(row: SqlRow): SessionSummary {
     ip: text(row.ip),
     userAgent: text(row.user_agent),
   };
-}
-
-/** True when a record is alive at `now` (both deadlines still ahead). */
-export function isAlive(s: { idleExpiresAt: number; absoluteExpiresAt: number }, now: number) {
-  return s.idleExpiresAt > now && s.absoluteExpiresAt > now;
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

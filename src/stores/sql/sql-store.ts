@@ -2,31 +2,31 @@
  * One session store for every SQL database: the semantics of `SessionStore`
  * written once over a {@link SqlDialect} (what to send) and a
  * {@link SqlExecutor} (how to send it). Each method is one statement; the
- * only follow-ups are a cheap SELECT when a patch or touch matched no row
+ * only follow-ups are a cheap SELECT when a patch matched no row
  * (to tell "gone" from "too large"), and the removal of a row found expired
  * on read.
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
+import { ConfigurationError, SessionDataError, StoreUnavailableError } from "../../core/errors.js";
 import {
-  ConfigurationError,
-  isCloakroomError,
-  SessionDataError,
-  StoreUnavailableError,
-} from "../../core/errors.js";
-import type {
-  PatchResult,
-  PurgeOptions,
-  SessionPatch,
-  SessionStore,
-  SessionSummary,
-  StoredSession,
-  StoreStats,
+  guardStore,
+  isAlive,
+  isStoreKey,
+  type MigrationResult,
+  type PatchResult,
+  type PurgeOptions,
+  type SessionPatch,
+  type SessionStore,
+  type SessionSummary,
+  type StoredSession,
+  type StoreStats,
 } from "../../core/store.js";
+import { isTouchOnly } from "../record-json.js";
 import { incrementCounter, purgeCounters, resetCounter } from "./counters.js";
 import { DEFAULT_TABLE } from "./identifiers.js";
 import { MIGRATIONS } from "./migrations.js";
-import { type MigrationResult, runMigrations } from "./migrator.js";
-import { findUnstorable, isAlive, isStoreKey, toStoredSession, toSummary } from "./rows.js";
+import { runMigrations } from "./migrator.js";
+import { findUnstorable, toStoredSession, toSummary } from "./rows.js";
 import type { SqlDialect, SqlExecutor, SqlNames, SqlStatements } from "./types.js";
 
 export interface SqlStoreOptions {
@@ -45,7 +45,7 @@ const PATCH_ATTEMPTS = 3;
 
 export class SqlStore implements SessionStore {
   readonly kind: string;
-  readonly capabilities: { readonly nativeTtl: false; readonly shared: boolean };
+  readonly capabilities: { readonly shared: boolean };
   /** The dialect this store speaks. */
   readonly dialect: SqlDialect;
   /** The quoted sessions table. */
@@ -57,7 +57,7 @@ export class SqlStore implements SessionStore {
   constructor(executor: SqlExecutor, dialect: SqlDialect, options: SqlStoreOptions = {}) {
     this.kind = dialect.name;
     this.dialect = dialect;
-    this.capabilities = { nativeTtl: false, shared: options.shared ?? true };
+    this.capabilities = { shared: options.shared ?? true };
     this.#exec = executor;
     this.#names = dialect.names(options.table ?? DEFAULT_TABLE);
     this.table = this.#names.table;
@@ -78,7 +78,7 @@ export class SqlStore implements SessionStore {
 
   async create(key: string, session: StoredSession): Promise<void> {
     if (!isStoreKey(key)) {
-      throw new SessionDataError("store keys are 1-128 characters of [A-Za-z0-9_-]");
+      throw new SessionDataError("store keys are 43 characters of [A-Za-z0-9_-]");
     }
     this.#checkStorable(session.data);
     await this.#call("create", () => this.#exec.run(this.#sql.insert(key, session)));
@@ -86,6 +86,7 @@ export class SqlStore implements SessionStore {
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
     if (!isStoreKey(key)) return "missing";
+    if (patch.touch && isTouchOnly(patch)) return this.#touch(key, patch.touch, now);
     this.#checkStorable(patch.set);
     for (let attempt = 1; ; attempt++) {
       const n = await this.#call("patch", () => this.#exec.run(this.#sql.patch(key, patch, now)));
@@ -111,23 +112,6 @@ export class SqlStore implements SessionStore {
     // The update always changes the row when it matches, so MySQL's "changed
     // rows" count (without FOUND_ROWS) is exact here too.
     return n > 0;
-  }
-
-  async touch(
-    key: string,
-    lastSeenAt: number,
-    idleExpiresAt: number,
-    now: number,
-  ): Promise<boolean> {
-    if (!isStoreKey(key)) return false;
-    const n = await this.#call("touch", () =>
-      this.#exec.run(this.#sql.touch(key, lastSeenAt, idleExpiresAt, now)),
-    );
-    if (n > 0) return true;
-    // A dead row never comes back, so "alive now" can only mean the update
-    // matched but changed nothing (MySQL without FOUND_ROWS counts changes).
-    const rows = await this.#call("touch", () => this.#exec.query(this.#sql.alive(key, now)));
-    return rows.length > 0;
   }
 
   async destroy(key: string): Promise<void> {
@@ -249,16 +233,24 @@ export class SqlStore implements SessionStore {
     await this.#exec.close();
   }
 
-  async #call<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (isCloakroomError(err)) throw err;
-      throw new StoreUnavailableError(
-        `${this.kind} session store: ${op} failed: ${(err as Error)?.message ?? String(err)}`,
-        { cause: err },
-      );
-    }
+  /** A patch with nothing but the touch: moves the deadlines without rewriting the document. */
+  async #touch(
+    key: string,
+    touch: NonNullable<SessionPatch["touch"]>,
+    now: number,
+  ): Promise<PatchResult> {
+    const n = await this.#call("patch", () =>
+      this.#exec.run(this.#sql.touch(key, touch.lastSeenAt, touch.idleExpiresAt, now)),
+    );
+    if (n > 0) return "ok";
+    // A dead row never comes back, so "alive now" can only mean the update
+    // matched but changed nothing (MySQL without FOUND_ROWS counts changes).
+    const rows = await this.#call("patch", () => this.#exec.query(this.#sql.alive(key, now)));
+    return rows.length > 0 ? "ok" : "missing";
+  }
+
+  #call<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    return guardStore(`${this.kind} session store: ${op} failed`, fn);
   }
 
   /** Refuses, before any SQL, data the database would reject or mangle (nothing is written). */

@@ -27,6 +27,7 @@
  */
 import { ConfigurationError } from "../../core/errors.js";
 import type {
+  MigrationResult,
   PatchResult,
   PurgeOptions,
   SessionPatch,
@@ -85,6 +86,8 @@ export class TieredStore implements SessionStore {
   readonly durable: SessionStore;
   readonly cache: SessionStore;
   readonly cacheTtl: number;
+  /** The durable store's, when it has one: expiry is the durable store's business. */
+  readonly purgeExpired?: (now: number, options?: PurgeOptions) => Promise<number>;
   readonly #redeleteAfter: number;
   readonly #onCacheError: (err: unknown, operation: string) => void;
   readonly #clock: () => number;
@@ -118,6 +121,7 @@ export class TieredStore implements SessionStore {
     }
     this.kind = `tiered(${durable.kind}+${cache.kind})`;
     this.capabilities = durable.capabilities;
+    if (durable.purgeExpired) this.purgeExpired = durable.purgeExpired.bind(durable);
     this.#redeleteAfter = options.redeleteAfter ?? 1000;
     this.#clock = options.clock ?? Date.now;
     this.#owns = options.ownsStores ?? false;
@@ -197,18 +201,6 @@ export class TieredStore implements SessionStore {
     return taken;
   }
 
-  async touch(
-    key: string,
-    lastSeenAt: number,
-    idleExpiresAt: number,
-    now: number,
-  ): Promise<boolean> {
-    const ok = await this.durable.touch(key, lastSeenAt, idleExpiresAt, now);
-    if (this.#near) this.#near.drop(key);
-    else await this.#invalidate(key, false);
-    return ok;
-  }
-
   async destroy(key: string): Promise<void> {
     await this.durable.destroy(key);
     if (this.#coherence) await this.#coherence.invalidate({ keys: [key] });
@@ -240,13 +232,11 @@ export class TieredStore implements SessionStore {
     return n;
   }
 
-  async purgeExpired(now: number, options?: PurgeOptions): Promise<number> {
-    return this.durable.purgeExpired(now, options);
-  }
-
-  async migrate(): Promise<void> {
-    await this.durable.migrate?.();
+  /** Migrates both stores; the report is the durable store's (the cache's schema, if any, follows it). */
+  async migrate(): Promise<MigrationResult[]> {
+    const results = (await this.durable.migrate?.()) ?? [];
     await this.cache.migrate?.();
+    return results;
   }
 
   async close(): Promise<void> {

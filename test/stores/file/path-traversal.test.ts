@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionStateError } from "../../../src/core/errors.js";
 import { FileStore } from "../../../src/stores/file/index.js";
-import { record } from "../../conformance/store-suite.js";
+import { record, touchOnly } from "../../conformance/store-suite.js";
 
 const pad = (s: string) => s.padEnd(43, "a").slice(0, 43);
 const BAD_KEYS = [
@@ -52,7 +52,7 @@ describe("file store: malformed keys never touch the filesystem (REL-46)", () =>
       expect(await store.get(key, now)).toBeNull();
       const patch = { set: { x: "1" }, unset: [], maxBytes: 65536 };
       expect(await store.patch(key, patch, now)).toBe("missing");
-      expect(await store.touch(key, now, now + 60_000, now)).toBe(false);
+      expect(await store.patch(key, touchOnly(now, now + 60_000), now)).toBe("missing");
       await expect(store.destroy(key)).resolves.toBeUndefined();
     }
     expect(await readFile(sentinel(), "utf8")).toBe("untouched");

@@ -10,7 +10,7 @@ import { StoreUnavailableError } from "../../../src/core/errors.js";
 import type { SessionStore } from "../../../src/core/store.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { createRedisStore } from "../../../src/stores/redis/index.js";
-import { record, testKey } from "../../conformance/store-suite.js";
+import { record, testKey, touchOnly } from "../../conformance/store-suite.js";
 import { type PrivateRedis, redisServerMissing, startRedis } from "../../support/redis-server.js";
 import { describeWithService } from "../../support/services.js";
 
@@ -68,7 +68,7 @@ describeWithService("redis-server", redisServerMissing(), "redis down and back",
     await failsFast(() => store.get(key, now));
     await failsFast(() => store.create(testKey(), record({ userId: "u" })));
     await failsFast(() => store.patch(key, { set: { a: "1" }, unset: [], maxBytes: 1e5 }, now));
-    await failsFast(() => store.touch(key, now, now + 60_000, now));
+    await failsFast(() => store.patch(key, touchOnly(now, now + 60_000), now));
     await failsFast(() => store.destroy(key));
     await failsFast(() => store.listByUser("u", now));
     await failsFast(() => store.destroyByUser("u"));

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createSessions, type SessionManager } from "../../../src/core/manager.js";
 import type { SessionStore } from "../../../src/core/store.js";
 import { createStore } from "../../../src/stores/create-store.js";
-import { testKey } from "../../conformance/store-suite.js";
+import { testKey, touchOnly } from "../../conformance/store-suite.js";
 import { type PrivateRedis, redisServerMissing, startRedis } from "../../support/redis-server.js";
 import { describeWithService } from "../../support/services.js";
 
@@ -97,7 +97,7 @@ describeWithService("redis-server", redisServerMissing(), "redis round trips", (
     // Steady state: the first use of each script on a node is an EVALSHA that
     // gets NOSCRIPT, then an EVAL that caches it (the last test shows that path).
     await store.patch(testKey(), { set: {}, unset: [], maxBytes: 1 }, clock);
-    await store.touch(testKey(), clock, clock + 1, clock);
+    await store.patch(testKey(), touchOnly(clock, clock + 1), clock);
   });
   afterAll(async () => {
     await store?.close();

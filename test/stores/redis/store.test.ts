@@ -11,7 +11,13 @@ import type { SessionStore } from "../../../src/core/store.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { createRedisStore } from "../../../src/stores/redis/index.js";
 import { sessionKey, userKey } from "../../../src/stores/redis/layout.js";
-import { record, storeConformance, testKey, testUser } from "../../conformance/store-suite.js";
+import {
+  record,
+  storeConformance,
+  testKey,
+  testUser,
+  touchOnly,
+} from "../../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const url = SERVICE_URLS.redis;
@@ -78,7 +84,9 @@ describeWithService("Redis", unavailable, "redis store (standalone)", () => {
       const now = Date.now();
       const r = record({ idleExpiresAt: now + 60_000, absoluteExpiresAt: now + 120_000 });
       await store.create(key, r);
-      expect(await store.touch(key, now + 1000, now + 10 * 60_000, now + 1000)).toBe(true);
+      expect(await store.patch(key, touchOnly(now + 1000, now + 10 * 60_000), now + 1000)).toBe(
+        "ok",
+      );
       expect(await raw.pExpireTime(sessionKey("cr:t:", key))).toBe(r.absoluteExpiresAt);
     });
 

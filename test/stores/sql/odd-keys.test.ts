@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SessionDataError } from "../../../src/core/errors.js";
 import type { SqlStore } from "../../../src/stores/sql/sql-store.js";
-import { record, testKey } from "../../conformance/store-suite.js";
+import { record, testKey, touchOnly } from "../../conformance/store-suite.js";
 import { describeWithService } from "../../support/services.js";
 import { dropTable, openStore, unavailableOf, uniqueTable } from "../../support/sql.js";
 
@@ -160,7 +160,9 @@ for (const d of ["sqlite", "postgres", "mysql"] as const) {
         expect(
           await store.patch(bad, { set: { a: "1" }, unset: [], maxBytes: 65536 }, Date.now()),
         ).toBe("missing");
-        expect(await store.touch(bad, Date.now(), Date.now() + 1000, Date.now())).toBe(false);
+        expect(await store.patch(bad, touchOnly(Date.now(), Date.now() + 1000), Date.now())).toBe(
+          "missing",
+        );
         await store.destroy(bad);
       }
       expect(await store.get(key, Date.now())).not.toBeNull();

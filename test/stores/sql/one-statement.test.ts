@@ -18,7 +18,7 @@ import { DIALECTS } from "../../../src/stores/sql/migrations.js";
 import { SqlStore } from "../../../src/stores/sql/sql-store.js";
 import type { SqlExecutor, SqlQuery } from "../../../src/stores/sql/types.js";
 import { SqliteExecutor } from "../../../src/stores/sqlite/executor.js";
-import { record, testKey, testUser } from "../../conformance/store-suite.js";
+import { record, testKey, testUser, touchOnly } from "../../conformance/store-suite.js";
 import { describeWithService } from "../../support/services.js";
 import { dropTable, MYSQL_URL, PG_URL, unavailableOf, uniqueTable } from "../../support/sql.js";
 
@@ -84,7 +84,9 @@ for (const d of ["sqlite", "postgres", "mysql"] as const) {
       expect((await sent(() => store.create(key, record({ userId })))).kinds).toEqual(["run"]);
       expect((await sent(() => store.get(key, Date.now()))).kinds).toEqual(["query"]);
       const now = Date.now();
-      expect((await sent(() => store.touch(key, now, now + 60_000, now))).kinds).toEqual(["run"]);
+      expect((await sent(() => store.patch(key, touchOnly(now, now + 60_000), now))).kinds).toEqual(
+        ["run"],
+      );
       expect((await sent(() => store.listByUser(userId, Date.now()))).kinds).toEqual(["query"]);
       expect((await sent(() => store.destroyByUser(userId, key))).kinds).toEqual(["run"]);
       expect((await sent(() => store.destroy(key))).kinds).toEqual(["run"]);
