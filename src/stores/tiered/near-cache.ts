@@ -5,8 +5,7 @@
  * invalidation; everything here is about dropping entries fast (by key, by
  * user, all) and never filling one that an invalidation overtook.
  */
-import type { StoredSession } from "../../core/store.js";
-import { isAlive } from "../record-json.js";
+import { isAlive, type StoredSession } from "../../core/store.js";
 
 interface Entry {
   record: StoredSession;
