@@ -12,7 +12,6 @@ export const STORE_OPERATIONS = [
   "get",
   "create",
   "patch",
-  "touch",
   "destroy",
   "listByUser",
   "destroyByUser",

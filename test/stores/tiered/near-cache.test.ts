@@ -448,7 +448,7 @@ describe("near cache without a channel", () => {
   });
   it("works in one process when the app says so", async () => {
     const durable = new MemoryStore({ sweepInterval: 0 });
-    Object.defineProperty(durable, "capabilities", { value: { nativeTtl: false, shared: true } });
+    Object.defineProperty(durable, "capabilities", { value: { shared: true } });
     const store = new TieredStore({ durable, cache: new MemoryStore(), singleProcess: true });
     const key = testKey();
     await store.create(key, record() as StoredSession);

@@ -81,7 +81,7 @@ describe("tiered: a read racing a revoke", () => {
     };
     // One memory store shared by two tiered stores in this process: a shared cache, as Redis would be.
     const cache = new MemoryStore({ sweepInterval: 0 });
-    Object.defineProperty(cache, "capabilities", { value: { nativeTtl: false, shared: true } });
+    Object.defineProperty(cache, "capabilities", { value: { shared: true } });
     const reader = new TieredStore({ durable, cache, redeleteAfter: 30 });
     const revoker = new TieredStore({ durable: inner, cache, redeleteAfter: 30 });
     toClose.push(reader, revoker);

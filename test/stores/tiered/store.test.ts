@@ -96,7 +96,7 @@ describe("tiered store configuration", () => {
 
   it("refuses a near cache over a shared durable store without an invalidation channel", async () => {
     const shared = new MemoryStore({ sweepInterval: 0 });
-    Object.defineProperty(shared, "capabilities", { value: { nativeTtl: false, shared: true } });
+    Object.defineProperty(shared, "capabilities", { value: { shared: true } });
     const cache = new MemoryStore({ sweepInterval: 0 });
     expect(() => new TieredStore({ durable: shared, cache })).toThrow(/invalidation channel/);
     expect(() => new TieredStore({ durable: shared, cache, singleProcess: true })).not.toThrow();
