@@ -15,6 +15,8 @@ export interface RedisCommandSender {
   send(key: string, args: readonly string[], signal: AbortSignal): Promise<unknown>;
   /** Closes the connection if the store opened it; a client the user passed stays open. */
   close(): Promise<void>;
+  /** A cluster: a keyless command such as SCAN would see one node only. */
+  cluster?: boolean;
 }
 
 /** node-redis per-command options (`CommandOptions`): the part we pass. */
@@ -111,6 +113,7 @@ export function senderFor(client: RedisClientLike, owned: boolean): RedisCommand
   }
   return {
     send,
+    cluster: isCluster(client) || (isIoRedis(client) && client.isCluster),
     close: async () => {
       if (!owned) return;
       if (isIoRedis(client)) {

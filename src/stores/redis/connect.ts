@@ -87,27 +87,62 @@ export async function openNodeRedis(
 /**
  * The first connection must succeed within the timeout, so a wrong URL or a
  * Redis that is down at start-up fails `createStore` with a clear error
- * instead of a store that answers 503 forever.
+ * instead of a store that answers 503 forever. Errors that retrying cannot
+ * fix at start-up — nothing listening (ECONNREFUSED), an unknown host, an
+ * `ERR`/`WRONGPASS`/`NOAUTH` reply such as "DB index is out of range" — fail
+ * at once, with the reason in the message and as `cause`; a timeout names
+ * the last error seen.
  */
 async function connectWithin(client: Connectable, ms: number, url: ParsedRedisUrl) {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let last: unknown;
+  let settled = false;
   const where = url.nodes.map((n) => `${n.host}:${n.port}`).join(",");
   try {
     await Promise.race([
       client.connect(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms);
+        client.on("error", (err) => {
+          if (settled) return;
+          last = err;
+          if (fatalAtStart(err)) reject(err);
+        });
+        timer = setTimeout(() => {
+          const why = last === undefined ? "" : ` (last error: ${describe(last)})`;
+          reject(new Error(`no connection within ${ms} ms${why}`, { cause: last }));
+        }, ms);
       }),
     ]);
   } catch (err) {
+    settled = true;
     await Promise.resolve(client.destroy()).catch(ignoreCloseError);
-    throw new StoreUnavailableError(
-      `redis (${url.topology} ${where}): ${(err as Error)?.message ?? String(err)}`,
-      { cause: err },
-    );
+    throw new StoreUnavailableError(`redis (${url.topology} ${where}): ${describe(err)}`, {
+      cause: err,
+    });
   } finally {
+    settled = true;
     clearTimeout(timer);
   }
+}
+
+const FATAL_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EACCES"]);
+
+/** An error that waiting for a reconnect will not cure at start-up. */
+export function fatalAtStart(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; errors?: unknown } | null;
+  if (e === null || typeof e !== "object") return false;
+  if (typeof e.code === "string" && FATAL_CODES.has(e.code)) return true;
+  // Node's happy-eyeballs connect reports an AggregateError of per-address failures.
+  if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every(fatalAtStart);
+  return typeof e.message === "string" && /^(ERR|WRONGPASS|NOAUTH|NOPERM)\b/.test(e.message);
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown; errors?: unknown[] } | null;
+  const message = typeof e?.message === "string" && e.message !== "" ? e.message : undefined;
+  if (message !== undefined) return message;
+  if (Array.isArray(e?.errors) && e.errors.length > 0) return describe(e.errors[0]);
+  return typeof e?.code === "string" ? e.code : String(err);
 }
 
 /** Tearing down a client that never connected may reject; the connect error is the one to report. */

@@ -15,7 +15,7 @@
  * next time it meets it. `destroy` leaves the same kind of dangling member.
  */
 
-import { StoreUnavailableError } from "../../core/errors.js";
+import { ConfigurationError, StoreUnavailableError } from "../../core/errors.js";
 import { interleave } from "../../core/interleave.js";
 import {
   isAlive,
@@ -24,12 +24,21 @@ import {
   type SessionStore,
   type SessionSummary,
   type StoredSession,
+  type StoreStats,
   storeFailure,
 } from "../../core/store.js";
 import { isTouchOnly, summaryOf } from "../record-json.js";
 import type { RedisCommandSender } from "./clients.js";
 import { Deadlines } from "./deadlines.js";
-import { counterKey, DATA, decodeSession, encodeSession, sessionKey, userKey } from "./layout.js";
+import {
+  counterKey,
+  DATA,
+  decodeSession,
+  encodeSession,
+  KEY_CHARS,
+  sessionKey,
+  userKey,
+} from "./layout.js";
 import { CONSUME, CREATE, INCREMENT, INDEX_ADD, PATCH, type Script, TOUCH } from "./scripts.js";
 
 export interface RedisStoreSettings {
@@ -211,6 +220,44 @@ export class RedisStore implements SessionStore {
     const k = counterKey(this.#prefix, name);
     await this.#send(k, ["DEL", k]);
     await this.#replicated(k);
+  }
+
+  /**
+   * Counts for `cloakroom-sessions stats`: a SCAN over the store's prefix, 1,000
+   * keys a round trip, so it never blocks Redis the way KEYS would (and is
+   * approximate while keys come and go, as SCAN is). Live sessions are the
+   * session hashes (expired ones are gone: native TTL), users the user
+   * indexes. Not on a cluster, where every master would need its own SCAN.
+   */
+  async stats(): Promise<StoreStats> {
+    if (this.#redis.cluster) {
+      throw new ConfigurationError(
+        `${this.#label}: stats cannot count a Redis Cluster yet (it needs a SCAN of every master)`,
+      );
+    }
+    const prefix = this.#prefix;
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
+    let cursor = "0";
+    let live = 0;
+    let users = 0;
+    do {
+      const [next, keys] = (await this.#send(prefix, [
+        "SCAN",
+        cursor,
+        "MATCH",
+        pattern,
+        "COUNT",
+        "1000",
+      ])) as [unknown, unknown[]];
+      for (const key of keys) {
+        const rest = String(key).slice(prefix.length);
+        if (rest.startsWith("u:")) users++;
+        // Session keys are 22 base64url characters: never a ":" (user indexes are u:, counters n:).
+        else if (rest.length === KEY_CHARS && !rest.includes(":")) live++;
+      }
+      cursor = String(next);
+    } while (cursor !== "0");
+    return { live, expired: null, users };
   }
 
   async close(): Promise<void> {
