@@ -27,7 +27,7 @@ export interface LegacyResult {
 
 /**
  * Resolves another library's session cookie. Called only for requests without
- * a Cloakroom cookie. Resolves to null when there is nothing to do (no old
+ * a usable Cloakroom cookie (none, forged, or naming a session that is gone). Resolves to null when there is nothing to do (no old
  * cookie, transition over); rejects only when a store failed (the manager
  * turns that into a `StoreUnavailableError`, a 503).
  */

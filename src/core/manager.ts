@@ -151,7 +151,7 @@ export class SessionManager {
         const reason = isWellFormedToken(token) ? "bad_signature" : "malformed";
         this.#refused(s, reason, null, null);
       }
-      return new Session(s);
+      return o.legacy === undefined ? new Session(s) : this.#legacy(req, s);
     }
     const key = verified.storeKey;
     const record = await this.#storeCall(() => o.store.get(key, o.now()));
@@ -163,7 +163,7 @@ export class SessionManager {
         this.events.emit("expired", { handle, reason: "gone" });
         this.#refused(s, "unknown", handle, null);
       }
-      return new Session(s);
+      return o.legacy === undefined ? new Session(s) : this.#legacy(req, s);
     }
     const now = o.now();
     if (record.idleExpiresAt <= now || record.absoluteExpiresAt <= now) {
@@ -173,7 +173,7 @@ export class SessionManager {
       this.events.emit("expired", { handle, reason });
       this.#refused(s, "expired", handle, record.userId);
       void this.#destroyQuietly(key);
-      return new Session(s);
+      return o.legacy === undefined ? new Session(s) : this.#legacy(req, s);
     }
     s.key = key;
     // Derived on first use where hashing is synchronous; up front elsewhere (Web Crypto is async).
@@ -195,7 +195,7 @@ export class SessionManager {
     return new Session(s);
   }
 
-  /** No Cloakroom cookie: let the legacy resolver take over another library's session. */
+  /** No usable Cloakroom cookie: let the legacy resolver take over another library's session. */
   async #legacy(req: RequestInfo, s: SessionInternals): Promise<Session> {
     const o = this.options;
     const found = await this.#storeCall(() =>

@@ -84,6 +84,23 @@ describeWithService("redis", redisDown, "takeover: bad input", () => {
     expect((await m.load(req(expressCookie(sid)))).userId).toBe("ada");
   });
 
+  it("a stale or forged Cloakroom cookie next to a valid old cookie: the old session is taken over", async () => {
+    const m = manager();
+    const gone = await m.load(req(""));
+    gone.set("x", 1);
+    const staleCookie = (await m.commit(gone)).setCookie!.split(";")[0]!;
+    gone.destroy();
+    await m.commit(gone);
+    for (const ours of [staleCookie, "cloakroom=v1.forged.forged"]) {
+      const sid = await put(expressRecord({ passport: { user: "ada" } }));
+      const s = await m.load(req(`${ours}; ${expressCookie(sid)}`));
+      expect(s.userId, ours).toBe("ada");
+      const out = await m.commit(s);
+      expect(out.setCookie).toMatch(/^cloakroom=v1\./);
+      expect(out.extraSetCookies?.[0]).toMatch(/^connect\.sid=;/);
+    }
+  });
+
   it("a record that is not JSON, or not an object, is no session", async () => {
     for (const text of ["{not json", "[1,2]", '"a string"', "null", '{"cart": "\\u0000"}']) {
       const sid = await put(text);
