@@ -9,6 +9,7 @@
  * | `POST /login?user=` | `setUser(user)` (a new token); `200` |
  * | `POST /write?k=&v=` | sets `k.a` and `k.b` to `v` in one commit; `200`, or `409` when the session was gone |
  * | `POST /logout` | `destroy()`; `200` |
+ * | `POST /driveby?user=` | signs in with a 3 s absolute timeout, never used again (soak) |
  * | `POST /revoke` | `revokeUserSessions(user, {except: this session})`; `200 {count}` |
  *
  * Every route saves before it answers, so a `200` means the store took the
@@ -19,6 +20,7 @@ import type { Server } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { session } from "../../../src/adapters/express/index.js";
 import { createSessions, type SessionManager } from "../../../src/core/manager.js";
+import type { SessionOptions } from "../../../src/core/options.js";
 import type { SessionStore } from "../../../src/core/store.js";
 
 export const FAULT_SECRET = "fault-workload-secret-0123456789abcdef-0123456789";
@@ -64,6 +66,16 @@ export function buildApp(manager: SessionManager): express.Express {
       next(err);
     }
   });
+  // A visitor who signs in once and never comes back: a short-lived session left to expire.
+  app.post("/driveby", async (req, res, next) => {
+    try {
+      req.session.setUser(String(req.query.user), { absoluteTimeout: 3000 });
+      await req.session.save();
+      res.json({ ok: true });
+    } catch (err) {
+      next(err);
+    }
+  });
   app.post("/logout", async (req, res, next) => {
     try {
       req.session.destroy();
@@ -98,7 +110,7 @@ export function buildApp(manager: SessionManager): express.Express {
 /** Serves the workload app on 127.0.0.1 (port 0: a free one unless given). */
 export async function startApp(
   store: SessionStore,
-  options: { port?: number; manager?: SessionManager } = {},
+  options: { port?: number; manager?: SessionManager; sessions?: Partial<SessionOptions> } = {},
 ): Promise<RunningApp> {
   const manager =
     options.manager ??
@@ -108,6 +120,7 @@ export async function startApp(
       // Reads never write: the workload's writes are the only ones.
       touchInterval: "10m",
       logger: { debug: () => undefined, warn: () => undefined, error: () => undefined },
+      ...options.sessions,
     });
   const app = buildApp(manager);
   const server: Server = await new Promise((resolve, reject) => {

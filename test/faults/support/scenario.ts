@@ -24,6 +24,8 @@ export interface ScenarioOptions {
   afterMs: number;
   requestTimeout?: number;
   extra?: string | (() => string);
+  /** Drive this URL instead of the in-process app (an app in a child process). */
+  target?: string;
 }
 
 let runs = 0;
@@ -33,7 +35,7 @@ export async function runScenario(
 ): Promise<{ result: WorkloadResult; notes: string[] }> {
   const app = await startApp(o.open);
   const name = `f${process.pid}x${Date.now().toString(36)}x${++runs}`;
-  const w = new Workload(app.url, {
+  const w = new Workload(o.target ?? app.url, {
     name,
     clients: o.clients ?? 20,
     ...(o.requestTimeout ? { requestTimeout: o.requestTimeout } : {}),

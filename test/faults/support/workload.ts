@@ -20,7 +20,7 @@
  * "no session".
  */
 import { Agent, request } from "node:http";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 
 export type ErrorKind = "503" | "timeout" | "reset" | "other";
 
@@ -57,6 +57,12 @@ export interface WorkloadOptions {
   requestTimeout?: number;
   /** Prefix of user ids, unique per run. */
   name: string;
+  /**
+   * Soak mode: latencies go into a histogram instead of a list, and only a
+   * random sample of this many ended cookies is kept for the final check,
+   * so the driver's own memory stays flat however long it runs.
+   */
+  soak?: { keepEnded: number; driveByPerSecond: number };
 }
 
 export interface Violations {
@@ -133,6 +139,11 @@ export class Workload {
     this.#rejections++;
   };
   #rejections = 0;
+  readonly #latency = createHistogram();
+  #count = 0;
+  #endedSeen = 0;
+  /** Sessions created by /driveby and never used again: they must expire by themselves. */
+  driveBys = 0;
   /** Between wiped() and healed(): an acknowledgement may have been written before the wipe. */
   #wiping = false;
   #running = false;
@@ -149,7 +160,12 @@ export class Workload {
 
   constructor(base: string, options: WorkloadOptions) {
     this.#base = base;
-    this.#opts = { clients: 20, requestTimeout: 10_000, ...options };
+    this.#opts = {
+      clients: 20,
+      requestTimeout: 10_000,
+      soak: { keepEnded: Number.POSITIVE_INFINITY, driveByPerSecond: 0 },
+      ...options,
+    };
     this.#agent = new Agent({ keepAlive: true, maxSockets: this.#opts.clients * 2 });
     for (let i = 0; i < this.#opts.clients; i++) {
       this.#clients.push({
@@ -179,6 +195,7 @@ export class Workload {
       this.#heapPeak = Math.max(this.#heapPeak, process.memoryUsage().heapUsed);
     }, 100);
     this.#loops = this.#clients.map((c) => this.#loop(c));
+    if (this.#opts.soak.driveByPerSecond > 0) this.#loops.push(this.#driveByLoop());
   }
 
   /** The fault begins now (latency and recovery are measured from here). */
@@ -200,6 +217,27 @@ export class Workload {
   wiped(): void {
     this.#wiping = true;
     for (const c of this.#clients) for (const d of c.devices) if (d) d.mayBeWiped = true;
+  }
+
+  async #driveByLoop(): Promise<void> {
+    const gap = 1000 / this.#opts.soak.driveByPerSecond;
+    let n = 0;
+    while (this.#running) {
+      const user = `${this.#opts.name}-drive${n++ % 5}`;
+      const r = await this.#send("POST", `/driveby?user=${user}`, undefined, true).catch(
+        () => null,
+      );
+      if (r?.status === 200) this.driveBys++;
+      await new Promise((res) => setTimeout(res, gap));
+    }
+  }
+
+  /** Logs every live device out (the end of a soak: the store must then drain to nothing). */
+  async logoutAll(): Promise<void> {
+    for (const c of this.#clients) {
+      for (const slot of [0, 1] as const)
+        if (c.devices[slot]) await this.#logout(c, slot).catch(() => undefined);
+    }
   }
 
   async stop(): Promise<void> {
@@ -250,8 +288,9 @@ export class Workload {
     process.off("unhandledRejection", this.#onRejection);
     this.#agent.destroy();
     const m = process.memoryUsage();
+    const soak = this.#opts.soak.keepEnded !== Number.POSITIVE_INFINITY;
     return {
-      requests: this.#samples.length,
+      requests: soak ? this.#count : this.#samples.length,
       acknowledged: { ...this.#acked },
       checked,
       found,
@@ -259,7 +298,7 @@ export class Workload {
       violations: { ...this.#violations },
       errors: { ...this.#errors },
       p99FaultMs: this.#p99(this.#faultWindow()),
-      p99AllMs: this.#p99(() => true),
+      p99AllMs: soak ? Math.round(this.#latency.percentile(99) / 1e6) : this.#p99(() => true),
       recoveryMs: this.#recovery(),
       unhandledRejections: this.#rejections,
       loopLagP99Ms: Math.round(this.#lag.percentile(99) / 1e5) / 10,
@@ -272,9 +311,15 @@ export class Workload {
     };
   }
 
+  /** Every user id the workload signs in (clients and drive-bys). */
+  get users(): string[] {
+    const drive = Array.from({ length: 5 }, (_, i) => `${this.#opts.name}-drive${i}`);
+    return [...this.#clients.map((c) => c.user), ...drive];
+  }
+
   /** Number of requests answered so far (for waiting on progress). */
   get requests(): number {
-    return this.#samples.length;
+    return this.#count;
   }
 
   /** Successful acknowledged writes so far. */
@@ -435,7 +480,7 @@ export class Workload {
       });
       if (r.status === 200) {
         this.#acked.revocations++;
-        c.ended.push(other.cookie);
+        this.#ended(c, other.cookie);
         c.devices[1] = null;
       } else if (r.status === 409) {
         c.devices[0] = null;
@@ -468,7 +513,26 @@ export class Workload {
     const r = await this.#send("POST", "/logout", d.cookie, true);
     if (r.status === 200) {
       this.#acked.logouts++;
-      c.ended.push(d.cookie);
+      this.#ended(c, d.cookie);
+    }
+  }
+
+  #record(s: Sample): void {
+    this.#count++;
+    if (this.#opts.soak.keepEnded === Number.POSITIVE_INFINITY) this.#samples.push(s);
+    else this.#latency.record(Math.max(1, Math.round(s.ms * 1e6)));
+  }
+
+  /** Keeps an ended cookie for the final check (in a soak, a uniform random sample of them). */
+  #ended(c: Client, cookie: string): void {
+    this.#endedSeen++;
+    const keep = this.#opts.soak.keepEnded;
+    const all = this.#clients.reduce((n, x) => n + x.ended.length, 0);
+    if (all < keep) c.ended.push(cookie);
+    else if (Math.random() < keep / this.#endedSeen) {
+      const victim = this.#clients.find((x) => x.ended.length > 0)!;
+      victim.ended.splice(Math.floor(Math.random() * victim.ended.length), 1);
+      c.ended.push(cookie);
     }
   }
 
@@ -504,7 +568,7 @@ export class Workload {
               fail(status === 503 ? "503" : "other");
               return;
             }
-            this.#samples.push({ start, ms: Date.now() - start, ok: true, write });
+            this.#record({ start, ms: Date.now() - start, ok: true, write });
             resolve({
               status,
               body,
@@ -519,7 +583,7 @@ export class Workload {
         if (failed) return;
         failed = true;
         this.#errors[kind]++;
-        this.#samples.push({ start, ms: Date.now() - start, ok: false, write });
+        this.#record({ start, ms: Date.now() - start, ok: false, write });
         reject(new HttpError(kind));
       };
       req.on("timeout", () => {
