@@ -6,14 +6,25 @@
  * file only adapts names to the demo's {@link DemoAuth}.
  */
 import type { DemoAuth } from "./app/context.js";
-import { type AuditSink, type Auth, createAuth, csrfToken, type SessionManager } from "./lib.js";
+import {
+  type AuditSink,
+  type Auth,
+  createAuth,
+  createPasskeys,
+  csrfToken,
+  type SessionManager,
+} from "./lib.js";
 import type { User, UserDirectory } from "./users/directory.js";
 
-export function demoAuth(
+export async function demoAuth(
   sessions: SessionManager,
   users: UserDirectory,
-  options: { sudoMaxAge: number; audit: readonly AuditSink[] },
-): DemoAuth {
+  options: {
+    sudoMaxAge: number;
+    audit: readonly AuditSink[];
+    passkeys: { rpID: string; rpName: string; origins: string[] } | null;
+  },
+): Promise<DemoAuth> {
   const auth: Auth<User> = createAuth<User>({
     sessions,
     users,
@@ -27,7 +38,18 @@ export function demoAuth(
       },
     ],
   });
+  const passkeys = options.passkeys
+    ? await createPasskeys(auth, {
+        ...options.passkeys,
+        credentials: users.passkeys,
+        // A passkey-only account has an empty hash: its last passkey stays.
+        hasPassword: async (id) => ((await users.findById(id))?.passwordHash ?? "") !== "",
+      })
+    : null;
   return {
+    passkeys,
+    passkeyConfirmed: async (session) =>
+      (await auth.requireRecentAuth(session, { method: "passkey" })).ok,
     hashPassword: (password) => auth.hasher.hash(password),
     passwordPolicy: { minLength: auth.hasher.minLength, maxLength: auth.hasher.maxLength },
     login: (session, username, password, { ip, remember }) =>

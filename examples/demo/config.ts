@@ -39,6 +39,20 @@ export interface DemoConfig {
   sudoMaxAge: number;
   /** The audit trail, one JSON object a line. @default "<dataDir>/audit.jsonl" (`AUDIT_LOG`) */
   auditLog: string;
+  /**
+   * Passkeys (WebAuthn): the relying-party ID and every origin the demo is
+   * reached at (`PASSKEY_RP_ID`, `PASSKEY_ORIGINS` comma-separated,
+   * `PASSKEY_RP_NAME`). Null when no origin is known (`PORT=0` without
+   * `PASSKEY_ORIGINS`): the passkey buttons are then not shown.
+   * @default { rpID: "localhost", origins: ["http://localhost:<PORT>"] }
+   */
+  passkeys: { rpID: string; rpName: string; origins: string[] } | null;
+  /**
+   * `TRUST_PROXY` set: the request's origin for the passkey check is read
+   * from `X-Forwarded-Proto` and `X-Forwarded-Host` (first hop); otherwise
+   * from the connection and `Host`.
+   */
+  trustProxy: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -83,6 +97,22 @@ export function loadConfig(
     dataDir,
     sudoMaxAge: parseDuration(env.DEMO_SUDO_MAX_AGE ?? "10m", "DEMO_SUDO_MAX_AGE"),
     auditLog: env.AUDIT_LOG || join(dataDir, "audit.jsonl"),
+    passkeys: passkeyConfig(env, port),
+    trustProxy: (env.TRUST_PROXY ?? "").trim() !== "" && env.TRUST_PROXY !== "false",
+  };
+}
+
+function passkeyConfig(env: Env, port: number): DemoConfig["passkeys"] {
+  const listed = (env.PASSKEY_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  const origins = listed.length > 0 ? listed : port === 0 ? [] : [`http://localhost:${port}`];
+  if (origins.length === 0) return null;
+  return {
+    rpID: env.PASSKEY_RP_ID ?? "localhost",
+    rpName: env.PASSKEY_RP_NAME ?? "Cloakroom demo",
+    origins,
   };
 }
 

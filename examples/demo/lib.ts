@@ -31,8 +31,15 @@ export {
   auditFile,
   type ClosableAuditSink,
   createAuth,
+  createPasskeys,
   csrfToken,
   describeDevice,
+  type PasskeyCredential,
+  type PasskeyDirectory,
+  type PasskeyFailure,
+  type PasskeyInfo,
+  type Passkeys,
+  type PasskeyUse,
   PasswordRejectedError,
 } from "cloakroom-sessions/auth";
 export {

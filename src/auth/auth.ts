@@ -243,7 +243,15 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
         ctx.audit.emit(session, { type: "password.change_failed", reason: "policy" });
         return { ok: false, reason: "policy", message: problem };
       }
-      const r = await recheck(session, input.current, "password.change_failed");
+      // No current password: a fresh passkey step-up stands in for it (and is
+      // the only way a passkey-only account sets a password at all).
+      const byPasskey =
+        input.current === undefined &&
+        (await guards.requireRecentAuth(session, { method: "passkey" })).ok;
+      const user = byPasskey ? await signedIn(session) : null;
+      const r: RecheckResult<U> & { user?: U } = user
+        ? { ok: true, user }
+        : await recheck(session, input.current, "password.change_failed");
       if (!r.ok) return r;
       await users.setPasswordHash(r.user.id, await hasher.hash(input.next));
       const handle = session.id;

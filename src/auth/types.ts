@@ -168,7 +168,12 @@ export interface Auth<U extends User = User> extends Guards<U> {
   revokeSession(session: Session, handle: unknown): Promise<boolean>;
   /** Asks for the password again ("sudo mode"): on success, a new token and a fresh auth time. */
   reauthenticate(session: Session, password: unknown): Promise<RecheckResult<U>>;
-  /** Checks `current`, stores `next`, ends every other session and rotates this one. */
+  /**
+   * Checks `current`, stores `next`, ends every other session and rotates
+   * this one. With `current` undefined, a passkey step-up within the sudo
+   * window (`requireRecentAuth(session, { method: "passkey" })`) takes the
+   * current password's place.
+   */
   changePassword(
     session: Session,
     input: { current: unknown; next: unknown },

@@ -3,7 +3,7 @@
  * session manager and the auth flows. Handlers hold no state of their own.
  */
 import type { DemoConfig } from "../config.js";
-import type { Session, SessionManager, SessionMetrics } from "../lib.js";
+import type { Passkeys, Session, SessionManager, SessionMetrics } from "../lib.js";
 import type { User, UserDirectory } from "../users/directory.js";
 import type { Activity } from "./activity.js";
 import type { DemoAudit } from "./audit.js";
@@ -34,6 +34,10 @@ export type RecheckOutcome =
  * `auth.ts`): the demo implements none of them itself.
  */
 export interface DemoAuth {
+  /** Passkeys (cloakroom-sessions/auth `createPasskeys`), or null when no origin is configured. */
+  readonly passkeys: Passkeys<User> | null;
+  /** True when a passkey step-up (or passkey sign-in) happened within the sudo window. */
+  passkeyConfirmed(session: Session): Promise<boolean>;
   /** argon2id PHC string; rejects a password the policy refuses (PasswordRejectedError). */
   hashPassword(password: string): Promise<string>;
   readonly passwordPolicy: { minLength: number; maxLength: number };

@@ -30,9 +30,10 @@ export async function createDemo(config: DemoConfig): Promise<DemoContext> {
   metrics.observe(sessions);
   activity.observe(sessions);
   const audit = openAudit(config.auditLog);
-  const auth = demoAuth(sessions, users, {
+  const auth = await demoAuth(sessions, users, {
     sudoMaxAge: config.sudoMaxAge,
     audit: [audit.sink, metrics.auditSink],
+    passkeys: config.passkeys,
   });
   if (config.admin) await seedAdmin(config.admin, users, auth.hashPassword);
   console.info(

@@ -33,11 +33,11 @@ export interface DemoResponse {
 
 /**
  * Sent with every response. No inline script anywhere, so the CSP can forbid
- * it outright; frame-ancestors stops clickjacking of the revoke buttons.
+ * it outright (the one script, /passkeys.js, is a file of this origin); frame-ancestors stops clickjacking of the revoke buttons.
  */
 const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy":
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "same-origin",
   // Pages show who is signed in and their sessions: never cache them anywhere.

@@ -20,6 +20,13 @@ const NOTICES: Record<string, string> = {
   "roles-changed": "Roles updated. They apply at the user's next request.",
   confirmed: "Password confirmed.",
   "password-changed": "Password changed. Every other device has been signed out.",
+  "passkey-added": "Passkey added.",
+  "passkey-renamed": "Passkey renamed.",
+  "passkey-removed": "Passkey removed.",
+  "passkey-confirmed": "Confirmed with your passkey.",
+  "passkey-last": "That passkey is the last way into this account: add another way first.",
+  "passkey-reauth": "Confirm it is you first (password or passkey), then remove the passkey.",
+  "passkey-failed": "That did not work. Reload the page and try again.",
 };
 
 export interface PageOptions {
@@ -54,7 +61,7 @@ export function page(
       storeKind: ctx.sessions.store.kind,
       framework: ctx.config.framework,
     },
-    data,
+    { passkeysEnabled: ctx.auth.passkeys !== null, ...data },
   );
   return html(options.status ?? 200, body, options.headers);
 }

@@ -15,6 +15,17 @@ import type { DemoContext } from "./context.js";
 import { revokeOne, revokeOthers, sessionsJson, sessionsPage } from "./devices.js";
 import { asset, type DemoRequest, type DemoResponse, isApi, json, redirect } from "./http.js";
 import { errorPage } from "./page.js";
+import {
+  passkeysScript,
+  registerOptions,
+  registerPasskey,
+  removePasskey,
+  renamePasskey,
+  signInOptions,
+  signInPasskey,
+  stepUpOptions,
+  stepUpPasskey,
+} from "./passkeys.js";
 import { STYLESHEET } from "./render.js";
 import { accountPage, changePassword, confirmPassword } from "./settings.js";
 
@@ -54,6 +65,16 @@ export const ROUTES: readonly Route[] = [
   r("GET", "/account", "user", accountPage),
   r("POST", "/account/confirm", "user", confirmPassword),
   r("POST", "/account/password", "user", changePassword),
+  // Passkeys (not in CONTRACT §3): JSON ceremonies for /passkeys.js, forms for the rest.
+  r("GET", "/passkeys.js", "public", passkeysScript),
+  r("POST", "/passkeys/register/options", "public", registerOptions),
+  r("POST", "/passkeys/register", "public", registerPasskey),
+  r("POST", "/passkeys/sign-in/options", "public", signInOptions),
+  r("POST", "/passkeys/sign-in", "public", signInPasskey),
+  r("POST", "/passkeys/step-up/options", "user", stepUpOptions),
+  r("POST", "/passkeys/step-up", "user", stepUpPasskey),
+  r("POST", "/account/passkeys/:id/rename", "user", renamePasskey),
+  r("POST", "/account/passkeys/:id/remove", "user", removePasskey),
   r("GET", "/admin", "admin", adminPage),
   r("GET", "/admin/activity", "admin", activityPage),
   r("GET", "/metrics", "admin", metricsText),

@@ -43,10 +43,12 @@ async function render(
   user: User,
   options: { status?: number; error?: string; headers?: Record<string, string> } = {},
 ): Promise<DemoResponse> {
-  const [recent, sessions, events] = await Promise.all([
+  const [recent, sessions, events, passkeys, passkeyConfirmed] = await Promise.all([
     ctx.auth.recentlyAuthenticated(req.session),
     ctx.sessions.listUserSessions(user.id),
     describeEvents(ctx.audit.recent(user.id, 10)),
+    ctx.auth.passkeys ? ctx.auth.passkeys.list(req.session) : Promise.resolve([]),
+    ctx.auth.passkeyConfirmed(req.session),
   ]);
   return page(
     ctx,
@@ -60,6 +62,12 @@ async function render(
       sessionCount: sessions.length,
       events,
       sudoMinutes: Math.max(1, Math.round(ctx.config.sudoMaxAge / 60_000)),
+      passkeysEnabled: ctx.auth.passkeys !== null,
+      passkeys,
+      passkeyConfirmed,
+      hasPassword: user.passwordHash !== "",
+      // After adding or removing a passkey, offer to sign the other devices out (ASVS 5.0 V7.4.3).
+      offerSignOut: ["passkey-added", "passkey-removed"].includes(req.query.done ?? ""),
       ...ctx.auth.passwordPolicy,
     },
     { status: options.status, error: options.error, headers: options.headers },

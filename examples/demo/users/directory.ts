@@ -1,3 +1,5 @@
+import type { PasskeyDirectory } from "../lib.js";
+
 /**
  * Where the demo's users live. Deliberately small: Cloakroom keeps sessions,
  * not accounts, so an app brings its own user table; this is the demo's.
@@ -10,7 +12,7 @@ export interface User {
   id: string;
   /** Unique, stored lower-case (NFC) so "Alice" and "alice" are one account. */
   username: string;
-  /** argon2id PHC string; never leaves the server. */
+  /** argon2id PHC string; never leaves the server. Empty for a passkey-only account. */
   passwordHash: string;
   roles: string[];
   /** ms since the epoch. */
@@ -18,6 +20,8 @@ export interface User {
 }
 
 export interface NewUser {
+  /** Chosen up front for a passkey sign-up (it is the WebAuthn user handle); generated otherwise. */
+  id?: string;
   username: string;
   passwordHash: string;
   roles: string[];
@@ -34,6 +38,8 @@ export interface UserDirectory {
   setPasswordHash(id: string, passwordHash: string): Promise<void>;
   /** The new user, or null when the username is taken. */
   create(user: NewUser): Promise<User | null>;
+  /** The user's passkeys (the `demo_passkeys` table in the same database). */
+  readonly passkeys: PasskeyDirectory;
   /** Every user, by username. */
   list(): Promise<User[]>;
   /** False when there is no such user. */

@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { type NewUser, normalizeUsername, type User, type UserDirectory } from "./directory.js";
 import { importUserDbDriver } from "./driver.js";
+import { dollarPlaceholders, PASSKEYS_TABLE, sqlPasskeys } from "./passkeys.js";
 
 /** The subset of pg.Pool we use. */
 interface PgPool {
@@ -31,6 +32,7 @@ const MIGRATIONS = [
      roles TEXT[] NOT NULL DEFAULT '{}',
      created_at BIGINT NOT NULL
    )`,
+  PASSKEYS_TABLE.postgres,
 ];
 
 const toUser = (r: Row): User => ({
@@ -46,8 +48,19 @@ export class PostgresUserDirectory implements UserDirectory {
   readonly kind = "postgres";
   readonly #pool: PgPool;
 
+  readonly passkeys;
+
   private constructor(pool: PgPool) {
     this.#pool = pool;
+    this.passkeys = sqlPasskeys(
+      {
+        all: async (sql, params) =>
+          (await pool.query(dollarPlaceholders(sql), params)).rows as Record<string, unknown>[],
+        run: async (sql, params) =>
+          (await pool.query(dollarPlaceholders(sql), params)).rowCount ?? 0,
+      },
+      "bool",
+    );
   }
 
   static async open(url: string): Promise<PostgresUserDirectory> {
@@ -84,14 +97,14 @@ export class PostgresUserDirectory implements UserDirectory {
   }
 
   async create(user: NewUser): Promise<User | null> {
-    const id = randomUUID();
+    const id = user.id ?? randomUUID();
     const createdAt = Date.now();
     const { rowCount } = await this.#pool.query(
       `INSERT INTO demo_users (id, username, password_hash, roles, created_at)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING`,
       [id, user.username, user.passwordHash, user.roles, createdAt],
     );
-    return rowCount === 1 ? { id, ...user, createdAt } : null;
+    return rowCount === 1 ? { ...user, id, createdAt } : null;
   }
 
   async list(): Promise<User[]> {

@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { type NewUser, normalizeUsername, type User, type UserDirectory } from "./directory.js";
 import { importUserDbDriver } from "./driver.js";
+import { PASSKEYS_TABLE, sqlPasskeys } from "./passkeys.js";
 
 /** The subset of a better-sqlite3 Database we use. */
 interface SqliteDb {
@@ -38,6 +39,7 @@ const MIGRATIONS = [
      roles TEXT NOT NULL DEFAULT '[]',
      created_at INTEGER NOT NULL
    )`,
+  PASSKEYS_TABLE.sqlite,
 ];
 
 const toUser = (r: Row): User => ({
@@ -52,8 +54,18 @@ export class SqliteUserDirectory implements UserDirectory {
   readonly kind = "sqlite";
   readonly #db: SqliteDb;
 
+  readonly passkeys;
+
   private constructor(db: SqliteDb) {
     this.#db = db;
+    db.pragma("foreign_keys = ON");
+    this.passkeys = sqlPasskeys(
+      {
+        all: async (sql, params) => db.prepare(sql).all(...params) as Record<string, unknown>[],
+        run: async (sql, params) => db.prepare(sql).run(...params).changes,
+      },
+      "int",
+    );
   }
 
   /** `file` is a path or `:memory:`. */
@@ -94,7 +106,7 @@ export class SqliteUserDirectory implements UserDirectory {
   }
 
   async create(user: NewUser): Promise<User | null> {
-    const id = randomUUID();
+    const id = user.id ?? randomUUID();
     const createdAt = Date.now();
     const { changes } = this.#db
       .prepare(
@@ -102,7 +114,7 @@ export class SqliteUserDirectory implements UserDirectory {
          VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
       )
       .run(id, user.username, user.passwordHash, JSON.stringify(user.roles), createdAt);
-    return changes === 1 ? { id, ...user, createdAt } : null;
+    return changes === 1 ? { ...user, id, createdAt } : null;
   }
 
   async list(): Promise<User[]> {
