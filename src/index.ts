@@ -6,7 +6,7 @@
 
 export { encodedSize } from "./core/codec.js";
 export { requestIsSecure } from "./core/cookies.js";
-export { parseDuration } from "./core/duration.js";
+export { type Duration, parseDuration } from "./core/duration.js";
 export type { CloakroomErrorCode } from "./core/errors.js";
 export {
   BadStoreUrlError,
@@ -20,12 +20,19 @@ export {
   StoreUnavailableError,
 } from "./core/errors.js";
 export type { RevokeReason, SessionEventMap, SessionEventName } from "./core/events.js";
-export type { JsonObject, JsonPrimitive, JsonValue } from "./core/json.js";
+export type { JsonObject, JsonPrimitive, JsonValue, ReadonlyJsonValue } from "./core/json.js";
 export type { LegacyResult, LegacySession, LegacySessions } from "./core/legacy.js";
 export type { CommitOutcome, DeviceSession } from "./core/manager.js";
 export { createSessions, SessionManager } from "./core/manager.js";
 export type { Logger, SessionOptions } from "./core/options.js";
-export type { RequestInfo, RotateOptions } from "./core/session.js";
+export type {
+  DeclaredKey,
+  ReadonlyJson,
+  RequestInfo,
+  RotateOptions,
+  SessionData,
+  ValueFor,
+} from "./core/session.js";
 export { Session } from "./core/session.js";
 export type {
   PatchResult,

@@ -4,7 +4,7 @@
  * fixation), data dropped but for `keepOnLogin`, a fresh CSRF secret, how
  * and when the user authenticated, the per-user session cap.
  */
-import type { JsonValue } from "../core/json.js";
+import type { ReadonlyJsonValue } from "../core/json.js";
 import type { Session } from "../core/session.js";
 import { type AuthMethod, recordProof } from "./amr.js";
 import { type AuthContext, META, rolesFingerprint } from "./context.js";
@@ -24,7 +24,7 @@ export async function establishSession<U extends User>(
     ip: string | null;
   },
 ): Promise<void> {
-  const kept: [string, JsonValue][] = [];
+  const kept: [string, ReadonlyJsonValue][] = [];
   for (const k of ctx.keepOnLogin) {
     const v = session.get(k);
     if (v !== undefined) kept.push([k, v]);

@@ -24,7 +24,7 @@
  * cannot be used to shut a user out for good (AUTH-04).
  */
 import { base64url, randomBytes, sha256 } from "../core/crypto.js";
-import { parseDuration } from "../core/duration.js";
+import { type Duration, parseDuration } from "../core/duration.js";
 import { ConfigurationError } from "../core/errors.js";
 import type { SessionStore, StoredSession } from "../core/store.js";
 import { clientAddressKey, usernameKey } from "./keys.js";
@@ -41,11 +41,11 @@ export interface LoginThrottleOptions {
    */
   ipFreeAttempts?: number;
   /** First delay (ms or `"1s"`). @default "1s" */
-  baseDelay?: number | string;
+  baseDelay?: Duration;
   /** Longest delay. @default "15m" */
-  maxDelay?: number | string;
+  maxDelay?: Duration;
   /** A key is forgotten this long after its last failure. @default "1h" */
-  window?: number | string;
+  window?: Duration;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
 }

@@ -3,6 +3,7 @@
  * it implements, and the result objects every call resolves to. Results are
  * plain discriminated unions so each framework maps them to HTTP its own way.
  */
+import type { Duration } from "../core/duration.js";
 import type { SessionManager } from "../core/manager.js";
 import type { Session } from "../core/session.js";
 import type { AuditEvent, AuditInput, AuditSink } from "./audit.js";
@@ -107,9 +108,9 @@ export interface AuthOptions<U extends User = User> {
    */
   throttle?: LoginThrottle | false;
   /** "Remember me": a persistent cookie and this absolute lifetime. @default { absoluteTimeout: "30d" } */
-  remember?: { absoluteTimeout?: number | string };
+  remember?: { absoluteTimeout?: Duration };
   /** How recent a password check `requireRecentAuth` accepts (ms or `"10m"`). @default "10m" */
-  sudoMaxAge?: number | string;
+  sudoMaxAge?: Duration;
   /** Role → permissions, for `requirePermission`. @example { admin: ["users:write", "sessions:revoke"] } */
   permissions?: Readonly<Record<string, readonly string[]>>;
   /** Argon2id parameters and limits, or a hasher of your own. @default OWASP argon2id (m=19456, t=2, p=1) */

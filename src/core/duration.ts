@@ -1,5 +1,13 @@
 import { ConfigurationError } from "./errors.js";
 
+/**
+ * A span of time: milliseconds as a number, or a number with a unit —
+ * `"1500ms"`, `"90s"`, `"30m"`, `"12h"`, `"7d"`. A string read from the
+ * environment is a plain `string`: pass it through {@link parseDuration},
+ * which checks it at run time.
+ */
+export type Duration = number | `${number}${"ms" | "s" | "m" | "h" | "d"}`;
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
@@ -7,7 +15,7 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
  * `"30m"`, `"12h"`, `"7d"`, `"1500ms"`.
  * @example parseDuration("30m") // 1_800_000
  */
-export function parseDuration(value: number | string, name = "duration"): number {
+export function parseDuration(value: Duration | string, name = "duration"): number {
   if (typeof value === "number") {
     if (!Number.isFinite(value) || value < 0)
       throw new ConfigurationError(`${name}: ${value} is not a duration`);

@@ -1,6 +1,6 @@
 import type { CookieSettings } from "./cookies.js";
 import { developmentStore } from "./development-store.js";
-import { parseDuration } from "./duration.js";
+import { type Duration, parseDuration } from "./duration.js";
 import { debugEnabled } from "./environment.js";
 import { ConfigurationError } from "./errors.js";
 import type { LegacySessions } from "./legacy.js";
@@ -38,15 +38,15 @@ export interface SessionOptions {
    */
   secrets: string | readonly string[] | undefined;
   /** Sliding idle timeout (ms or `"30m"`). @default "30m" (OWASP ASVS L2) */
-  idleTimeout?: number | string;
+  idleTimeout?: Duration;
   /** Absolute lifetime from creation (ms or `"12h"`). @default "12h" */
-  absoluteTimeout?: number | string;
+  absoluteTimeout?: Duration;
   /**
    * Minimum time between two writes that only move the idle deadline, so
    * read-only traffic costs no store write.
    * @default a tenth of `idleTimeout`
    */
-  touchInterval?: number | string;
+  touchInterval?: Duration;
   /** Refuse writes that would make a session larger than this (bytes, keys + JSON). @default 65536 */
   maxBytes?: number;
   cookie?: {

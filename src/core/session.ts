@@ -12,7 +12,7 @@ import {
   encodeValue,
 } from "./codec.js";
 import { SessionDataError, SessionTooLargeError } from "./errors.js";
-import type { JsonValue } from "./json.js";
+import type { JsonValue, ReadonlyJsonValue } from "./json.js";
 import type { StoredSession } from "./store.js";
 import { handleOfSync } from "./token.js";
 
@@ -27,6 +27,41 @@ export interface RequestInfo {
   ip?: string | null;
   userAgent?: string | null;
 }
+
+/**
+ * The app's session data, key by key. Empty here; an app declares its keys
+ * once by declaration merging, and `get`, `set` and `update` are typed by
+ * them without casts (keys not declared stay `JsonValue`):
+ * @example
+ * declare module "cloakroom-sessions" {
+ *   interface SessionData {
+ *     cart: string[];
+ *     visits: number;
+ *   }
+ * }
+ * req.session.get("cart"); // readonly string[] | undefined
+ * req.session.set("visits", "x"); // type error
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by the app through declaration merging
+export interface SessionData {}
+
+/** The keys the app declared in {@link SessionData}. */
+export type DeclaredKey = keyof SessionData & string;
+
+/**
+ * A value as `get` returns it: frozen at run time, so read-only in the types
+ * too — `get("cart")?.push(4)` is a compile error, not a TypeError.
+ */
+export type ReadonlyJson<T> = T extends readonly (infer U)[]
+  ? readonly ReadonlyJson<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: ReadonlyJson<T[K]> }
+    : T;
+
+/** What `set(key, …)` accepts: the declared type for a declared key, any JSON value otherwise. */
+export type ValueFor<K extends string> = K extends DeclaredKey
+  ? SessionData[K] | ReadonlyJson<SessionData[K]>
+  : ReadonlyJsonValue;
 
 /** Options of {@link Session.regenerate} and {@link Session.setUser}. */
 export interface RotateOptions {
@@ -103,11 +138,17 @@ export class Session {
     return this._s.record?.absoluteExpiresAt ?? null;
   }
 
-  /** The value under `key`, or undefined. Values are frozen: change them with `set`, not in place. */
-  get<T extends JsonValue = JsonValue>(key: string): T | undefined {
+  /**
+   * The value under `key`, or undefined: typed by {@link SessionData} for a
+   * declared key, else by the type argument. Values are frozen (read-only in
+   * the types): change them with `set` or `update`, not in place.
+   */
+  get<K extends DeclaredKey>(key: K): ReadonlyJson<SessionData[K]> | undefined;
+  get<T extends JsonValue = JsonValue>(key: string): ReadonlyJson<T> | undefined;
+  get(key: string): unknown {
     this._s.accessed = true;
     if (key.startsWith(META_PREFIX)) return undefined;
-    return this.#read(key) as T | undefined;
+    return this.#read(key);
   }
 
   has(key: string): boolean {
@@ -136,18 +177,28 @@ export class Session {
    * Throws {@link SessionTooLargeError} (nothing changed) past `maxBytes`, and
    * {@link SessionDataError} for values that would not survive JSON.
    */
-  set(key: string, value: JsonValue | undefined): this {
+  set<K extends string>(key: K, value: ValueFor<K> | undefined): this {
     if (key.startsWith(META_PREFIX)) {
       throw new SessionDataError(`keys starting with "${META_PREFIX}" are reserved for Cloakroom`);
     }
     checkKey(key);
-    this.#write(key, value);
+    // Read-only in the types only: the value is encoded (copied), never kept by reference.
+    this.#write(key, value as JsonValue | undefined);
     return this;
   }
 
-  /** Sets `key` to `fn(current)`. */
-  update<T extends JsonValue>(key: string, fn: (current: T | undefined) => T | undefined): this {
-    return this.set(key, fn(this.get<T>(key)));
+  /** Sets `key` to `fn(current)`; `current` is read-only, return a new value. */
+  update<K extends DeclaredKey>(
+    key: K,
+    fn: (current: ReadonlyJson<SessionData[K]> | undefined) => SessionData[K] | undefined,
+  ): this;
+  update<T extends JsonValue, K extends string = string>(
+    // A declared key never falls through to this untyped form.
+    key: K & (K extends DeclaredKey ? never : unknown),
+    fn: (current: ReadonlyJson<T> | undefined) => T | undefined,
+  ): this;
+  update(key: string, fn: (current: never) => JsonValue | undefined): this {
+    return this.set(key, fn(this.get(key) as never));
   }
 
   delete(key: string): this {

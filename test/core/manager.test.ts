@@ -171,6 +171,7 @@ describe("session manager", () => {
     const a = await request(sessions, undefined, (s) => s.set("cart", [1]));
     await request(sessions, a.cookie, (s) => {
       const cart = s.get<number[]>("cart")!;
+      // @ts-expect-error read-only in the types too, so this is caught before run time
       expect(() => cart.push(2)).toThrow(TypeError);
       s.update<number[]>("cart", (c) => [...(c ?? []), 2]);
     });
