@@ -414,9 +414,9 @@ function buildPasskeys<U extends User>(
         username: user.username,
         ip: input.ip ?? null,
       });
-    } else {
-      recordProof(session, methods, now, false);
     }
+    // Adding a passkey to a signed-in account proves no identity (the key is
+    // new): it opens no passkey-only sudo window.
     return {
       ok: true as const,
       passkey: info(credential),
