@@ -13,10 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bufferOutput } from "../../src/cli/output.js";
 import { run } from "../../src/cli/run.js";
 import { createStore } from "../../src/stores/create-store.js";
+import { MIGRATIONS } from "../../src/stores/sql/migrations.js";
 import { record, testKey } from "../conformance/store-suite.js";
 import { type PrivateRedis, redisServerMissing, startRedis } from "../support/redis-server.js";
 import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
 import { dropTable, pgAdmin, uniqueTable } from "../support/sql.js";
+
+const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));
+const ALL = MIGRATIONS.map((m) => m.version).sort((a, b) => a - b);
 
 interface Report {
   store: string | null;
@@ -63,7 +67,10 @@ describe("doctor on SQLite", () => {
     const latency = r.find("latency")[0]!;
     expect(latency.data).toMatchObject({ pings: 30 });
     expect(latency.data!.p99Ms as number).toBeGreaterThanOrEqual(latency.data!.p50Ms as number);
-    expect(r.find("schema")[0]).toMatchObject({ status: "ok", data: { version: 1, pending: [] } });
+    expect(r.find("schema")[0]).toMatchObject({
+      status: "ok",
+      data: { version: LATEST, pending: [] },
+    });
     expect(r.find("clock")[0]!.status).toBe("ok");
     expect(r.find("expiry")[0]!.status).toBe("ok");
     expect(r.find("secrets")[0]!.status).toBe("ok");
@@ -78,8 +85,8 @@ describe("doctor on SQLite", () => {
     db.close();
     const r = await doctor(`sqlite:${pending}`, "--options", goodOptions);
     expect(r.code).toBe(1);
-    expect(r.find("schema")[0]).toMatchObject({ status: "warn", data: { pending: [1] } });
-    expect(r.find("schema")[0]!.message).toMatch(/1 pending: 1 .*migrate/);
+    expect(r.find("schema")[0]).toMatchObject({ status: "warn", data: { pending: ALL } });
+    expect(r.find("schema")[0]!.message).toMatch(new RegExp(`${ALL.length} pending: 1 .*migrate`));
   });
 
   it("expired rows nobody purged: a warning that says how to purge them", async () => {
@@ -220,10 +227,17 @@ describeWithService("postgres", pgUnavailable, "doctor on PostgreSQL", () => {
     const ok = await doctor(url, "--options", goodOptions);
     expect(ok.code).toBe(0);
     expect(ok.find("clock")[0]!.status).toBe("ok");
-    expect(ok.find("schema")[0]).toMatchObject({ data: { version: 1, pending: [] } });
-    await pgAdmin("DELETE FROM cloakroom_migrations WHERE table_name = $1", [table]);
+    expect(ok.find("schema")[0]).toMatchObject({ data: { version: LATEST, pending: [] } });
+    // The newest migration's record gone: that one is pending, the rest applied.
+    await pgAdmin("DELETE FROM cloakroom_migrations WHERE table_name = $1 AND version = $2", [
+      table,
+      LATEST,
+    ]);
     const pending = await doctor(url, "--options", goodOptions);
     expect(pending.code).toBe(1);
-    expect(pending.find("schema")[0]).toMatchObject({ status: "warn", data: { pending: [1] } });
+    expect(pending.find("schema")[0]).toMatchObject({
+      status: "warn",
+      data: { version: Math.max(0, ...ALL.filter((v) => v !== LATEST)), pending: [LATEST] },
+    });
   });
 });
