@@ -24,7 +24,7 @@ export interface ClosableAuditSink extends AuditSink {
  */
 export function auditJsonLines(stream: LineWritable): AuditSink {
   return (event) => {
-    stream.write(`${JSON.stringify(event)}\n`);
+    stream.write(`${jsonLine(event)}\n`);
   };
 }
 
@@ -58,7 +58,7 @@ export function auditFile(path: string, options: AuditFileOptions = {}): Closabl
     const sink = ((event: AuditEvent) => {
       if (closed) return;
       try {
-        appendFileSync(path, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+        appendFileSync(path, `${jsonLine(event)}\n`, { mode: 0o600 });
       } catch (err) {
         onError(err);
       }
@@ -71,7 +71,7 @@ export function auditFile(path: string, options: AuditFileOptions = {}): Closabl
   const stream = createWriteStream(path, { flags: "a", mode: 0o600 });
   stream.on("error", onError);
   const sink = ((event: AuditEvent) => {
-    if (!closed) stream.write(`${JSON.stringify(event)}\n`);
+    if (!closed) stream.write(`${jsonLine(event)}\n`);
   }) as ClosableAuditSink;
   sink.close = () =>
     new Promise<void>((resolve) => {
@@ -94,4 +94,16 @@ export interface InfoLogger {
  */
 export function auditToLogger(logger: InfoLogger): AuditSink {
   return (event) => logger.info(`audit ${event.type}`, event);
+}
+
+/**
+ * One JSON line that stays one line in every viewer: JSON.stringify leaves
+ * U+2028, U+2029 and U+0085 raw (valid JSON since ES2019), and some log
+ * tools break lines there, so they are escaped too (ASVS 5.0 V16.4.1).
+ */
+function jsonLine(event: unknown): string {
+  return JSON.stringify(event).replace(
+    /[\u2028\u2029\u0085]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
