@@ -1,6 +1,7 @@
 import { BadStoreUrlError } from "../../core/errors.js";
 import type { StoreUrlOptions } from "../create-store.js";
 import { importDriver } from "../driver.js";
+import { checkQuery } from "../url-query.js";
 import { MemcachedStore, type MemcachedStoreOptions } from "./index.js";
 import type { MemjsClientLike } from "./protocol.js";
 
@@ -33,6 +34,7 @@ export async function fromUrl(url: string, options: StoreUrlOptions): Promise<Me
     if (!HOST_PORT.test(s)) throw new BadStoreUrlError(`memcached: bad server "${s}"`);
   }
   const query = new URLSearchParams(m[2]?.slice(1) ?? "");
+  checkQuery("memcached", query, ["timeout", "prefix"]);
   const timeout = Number(query.get("timeout") ?? 1000);
   if (!Number.isInteger(timeout) || timeout <= 0) {
     throw new BadStoreUrlError(

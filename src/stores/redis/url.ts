@@ -13,6 +13,7 @@
 import { BadStoreUrlError } from "../../core/errors.js";
 import type { SessionStore } from "../../core/store.js";
 import { redact, type StoreUrlOptions } from "../create-store.js";
+import { checkQuery } from "../url-query.js";
 import { createRedisStore, type RedisStoreOptions } from "./index.js";
 
 export type RedisTopology = "standalone" | "cluster" | "sentinel";
@@ -110,6 +111,12 @@ function intParam(query: URLSearchParams, name: string): number | undefined {
 /** `createStore()` entry point for the four Redis schemes. */
 export async function fromUrl(url: string, options: StoreUrlOptions): Promise<SessionStore> {
   const parsed = parseRedisUrl(url);
+  checkQuery("redis", parsed.query, [
+    "keyPrefix",
+    "connectTimeout",
+    "commandTimeout",
+    "replicaAcks",
+  ]);
   const fromQuery: RedisStoreOptions = {};
   const prefix = parsed.query.get("keyPrefix");
   if (prefix !== null) fromQuery.keyPrefix = prefix;

@@ -1,6 +1,7 @@
 import { BadStoreUrlError } from "../../core/errors.js";
 import type { StoreUrlOptions } from "../create-store.js";
 import type { SqlStore } from "../sql/sql-store.js";
+import { checkQuery } from "../url-query.js";
 import { createSqliteStore, type SqliteStoreOptions } from "./index.js";
 
 /**
@@ -15,6 +16,7 @@ export async function fromUrl(url: string, options: StoreUrlOptions): Promise<Sq
   const q = rest.indexOf("?");
   const raw = decodeURIComponent(q === -1 ? rest : rest.slice(0, q));
   const query = new URLSearchParams(q === -1 ? "" : rest.slice(q + 1));
+  checkQuery("sqlite", query, ["table", "migrate"]);
   const path = sqlitePath(raw);
   if (path === "")
     throw new BadStoreUrlError("sqlite: needs a file path, e.g. sqlite:./data/sessions.db");
