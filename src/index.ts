@@ -35,6 +35,7 @@ export type {
 } from "./core/session.js";
 export { Session } from "./core/session.js";
 export type {
+  MigrationResult,
   PatchResult,
   PurgeOptions,
   SessionPatch,
@@ -44,5 +45,6 @@ export type {
   StoredSession,
   StoreStats,
 } from "./core/store.js";
+export { guardStore, hasNativeTtl, isAlive, isStoreKey, storeFailure } from "./core/store.js";
 export type { StoreUrlOptions } from "./stores/create-store.js";
 export { createStore, redact, STORE_SCHEMES } from "./stores/create-store.js";

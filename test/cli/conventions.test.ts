@@ -7,13 +7,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { record, testKey } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMANDS } from "../../src/cli/commands/index.js";
 import { bufferOutput } from "../../src/cli/output.js";
 import { run } from "../../src/cli/run.js";
 import { handleOf } from "../../src/core/token.js";
 import { createStore } from "../../src/stores/create-store.js";
-import { record, testKey } from "../conformance/store-suite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloakroom-cli-conv-"));
 const url = `sqlite:${join(dir, "sessions.db")}`;

@@ -10,11 +10,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { record, touchOnly } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { SessionStore } from "../../src/core/store.js";
 import { createStore } from "../../src/stores/create-store.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
-import { record, touchOnly } from "../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
 import { type Dialect, dropTable, openStore, unavailableOf, uniqueTable } from "../support/sql.js";
 

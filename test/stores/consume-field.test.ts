@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { record, testKey } from "cloakroom-sessions/testing";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { createClient } from "redis";
@@ -21,7 +22,6 @@ import { createMysqlStore } from "../../src/stores/mysql/index.js";
 import { createPostgresStore } from "../../src/stores/postgres/index.js";
 import { createSqliteStore } from "../../src/stores/sqlite/index.js";
 import { createTieredStore } from "../../src/stores/tiered/index.js";
-import { record, testKey } from "../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
 import {
   dropTable,

@@ -6,9 +6,9 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { record, testKey } from "cloakroom-sessions/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileStore } from "../../../src/stores/file/index.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 
 describe("file store: atomic writes", () => {
   let base: string | undefined;

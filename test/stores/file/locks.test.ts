@@ -7,10 +7,10 @@
 import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { record, testKey } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../../src/core/errors.js";
 import { FileStore } from "../../../src/stores/file/index.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 
 describe("file store locks", () => {
   let dir: string;

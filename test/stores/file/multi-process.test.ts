@@ -8,9 +8,9 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { record, testKey } from "cloakroom-sessions/testing";
 import { afterAll, expect, it } from "vitest";
 import { FileStore } from "../../../src/stores/file/index.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloakroom-file-mp-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

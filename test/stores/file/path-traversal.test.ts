@@ -6,10 +6,10 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { record, touchOnly } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionStateError } from "../../../src/core/errors.js";
 import { FileStore } from "../../../src/stores/file/index.js";
-import { record, touchOnly } from "../../conformance/store-suite.js";
 
 const pad = (s: string) => s.padEnd(43, "a").slice(0, 43);
 const BAD_KEYS = [

@@ -1,11 +1,11 @@
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { record, storeConformance, testKey } from "cloakroom-sessions/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { BadStoreUrlError } from "../../../src/core/errors.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { FileStore } from "../../../src/stores/file/index.js";
-import { record, storeConformance, testKey } from "../../conformance/store-suite.js";
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {

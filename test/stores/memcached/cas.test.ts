@@ -4,10 +4,11 @@
  * patch one session 50 times at once: CAS conflicts do happen, are retried,
  * and every key survives (REL-10).
  */
+
+import { record, testKey } from "cloakroom-sessions/testing";
 import { afterAll, expect, it } from "vitest";
 import { createStore } from "../../../src/stores/create-store.js";
 import type { MemcachedStore } from "../../../src/stores/memcached/index.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const url = `${SERVICE_URLS.memcached}?prefix=crcas${process.pid}:`;

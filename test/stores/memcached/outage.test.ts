@@ -6,11 +6,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { record, testKey } from "cloakroom-sessions/testing";
 import { afterAll, expect, it, vi } from "vitest";
 import { StoreUnavailableError } from "../../../src/core/errors.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import type { MemcachedStore } from "../../../src/stores/memcached/index.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 import { describeWithService, probe } from "../../support/services.js";
 
 const noBinary = await probe("memcached binary", async () =>

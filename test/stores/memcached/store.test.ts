@@ -3,13 +3,14 @@
  * protocol with CAS), plus what is particular to Memcached: exptime rules,
  * refusing bad keys before any call, a down server failing fast and closed.
  */
+
+import { record, storeConformance, testKey } from "cloakroom-sessions/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { BadStoreUrlError, StoreUnavailableError } from "../../../src/core/errors.js";
 import type { SessionStore } from "../../../src/core/store.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { exptimeFor } from "../../../src/stores/memcached/expiry.js";
 import type { MemcachedStore } from "../../../src/stores/memcached/index.js";
-import { record, storeConformance, testKey } from "../../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const url = SERVICE_URLS.memcached;

@@ -1,6 +1,6 @@
+import { record, storeConformance, testKey } from "cloakroom-sessions/testing";
 import { describe, expect, it } from "vitest";
 import { MemoryStore } from "../../../src/stores/memory/index.js";
-import { record, storeConformance, testKey } from "../../conformance/store-suite.js";
 
 storeConformance("memory", { open: async () => new MemoryStore({ sweepInterval: 0 }) });
 

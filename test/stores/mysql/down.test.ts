@@ -4,11 +4,12 @@
  * killed (their thread ids, collected from the pool's "connection" events);
  * the shared server keeps running.
  */
+
+import { record, testKey } from "cloakroom-sessions/testing";
 import mysql from "mysql2/promise";
 import { afterAll, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../../src/core/errors.js";
 import { createMysqlStore } from "../../../src/stores/mysql/index.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 import { describeWithService } from "../../support/services.js";
 import {
   dropTable,

@@ -1,9 +1,9 @@
+import { record, storeConformance, testKey } from "cloakroom-sessions/testing";
 import mysql from "mysql2/promise";
 import { afterAll, describe, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../../src/core/errors.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { createMysqlStore } from "../../../src/stores/mysql/index.js";
-import { record, storeConformance, testKey } from "../../conformance/store-suite.js";
 import { describeWithService } from "../../support/services.js";
 import {
   dropTable,

@@ -4,10 +4,11 @@
  * a unique application_name — are terminated on the shared server; the
  * server itself keeps running.
  */
+
+import { record, testKey } from "cloakroom-sessions/testing";
 import { afterAll, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../../src/core/errors.js";
 import { createPostgresStore } from "../../../src/stores/postgres/index.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 import { describeWithService } from "../../support/services.js";
 import { dropTable, PG_URL, pgAdmin, pgUnavailable, uniqueTable } from "../../support/sql.js";
 

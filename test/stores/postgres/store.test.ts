@@ -1,9 +1,9 @@
+import { record, storeConformance, testKey } from "cloakroom-sessions/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../../src/core/errors.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { createPostgresStore } from "../../../src/stores/postgres/index.js";
-import { record, storeConformance, testKey } from "../../conformance/store-suite.js";
 import { describeWithService } from "../../support/services.js";
 import { dropTable, PG_URL, pgAdmin, pgUnavailable, uniqueTable } from "../../support/sql.js";
 

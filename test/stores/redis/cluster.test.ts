@@ -5,6 +5,8 @@
  * in. Every command the store sends names one key, so none can fail with
  * CROSSSLOT; the test also checks that sessions really spread over the masters.
  */
+
+import { record, storeConformance, testKey } from "cloakroom-sessions/testing";
 import { Cluster } from "ioredis";
 import { createCluster } from "redis";
 import { describe, expect, it } from "vitest";
@@ -12,7 +14,6 @@ import { createStore } from "../../../src/stores/create-store.js";
 import { createRedisStore } from "../../../src/stores/redis/index.js";
 import { sessionKey } from "../../../src/stores/redis/layout.js";
 import { parseRedisUrl } from "../../../src/stores/redis/url.js";
-import { record, storeConformance, testKey } from "../../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const url = SERVICE_URLS.redisCluster;

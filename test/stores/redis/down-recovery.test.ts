@@ -4,13 +4,14 @@
  * on the same port the same store works again without being recreated.
  * On a private server, killed with SIGKILL (a crash, not a polite shutdown).
  */
+
+import { record, testKey, touchOnly } from "cloakroom-sessions/testing";
 import { createClient } from "redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../../src/core/errors.js";
 import type { SessionStore } from "../../../src/core/store.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { createRedisStore } from "../../../src/stores/redis/index.js";
-import { record, testKey, touchOnly } from "../../conformance/store-suite.js";
 import { type PrivateRedis, redisServerMissing, startRedis } from "../../support/redis-server.js";
 import { describeWithService } from "../../support/services.js";
 

@@ -5,6 +5,8 @@
  * written by their real code paths on the same Redis. Prints the figures
  * quoted in docs/redis.md.
  */
+
+import { testUser } from "cloakroom-sessions/testing";
 import { RedisStore as ConnectRedisStore } from "connect-redis";
 import express from "express";
 import session from "express-session";
@@ -15,7 +17,6 @@ import type { RequestInfo } from "../../../src/core/session.js";
 import type { SessionStore } from "../../../src/core/store.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { sessionKey, userKey } from "../../../src/stores/redis/layout.js";
-import { testUser } from "../../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const url = SERVICE_URLS.redis;

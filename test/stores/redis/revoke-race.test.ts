@@ -6,11 +6,12 @@
  * test/fuzz/store-model.test.ts: the revocation used to unindex the member
  * whose session it had not found.)
  */
+
+import { record, testKey, testUser } from "cloakroom-sessions/testing";
 import { createClient } from "redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { senderFor } from "../../../src/stores/redis/clients.js";
 import { RedisStore } from "../../../src/stores/redis/store.js";
-import { record, testKey, testUser } from "../../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const client = createClient({ url: SERVICE_URLS.redis, disableOfflineQueue: true });

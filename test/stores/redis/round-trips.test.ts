@@ -7,12 +7,13 @@
  * - after SCRIPT FLUSH (a failover, a fresh node) the write still succeeds,
  *   at the cost of one EVAL.
  */
+
+import { testKey, touchOnly } from "cloakroom-sessions/testing";
 import { createClient, type RedisClientType } from "redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createSessions, type SessionManager } from "../../../src/core/manager.js";
 import type { SessionStore } from "../../../src/core/store.js";
 import { createStore } from "../../../src/stores/create-store.js";
-import { testKey, touchOnly } from "../../conformance/store-suite.js";
 import { type PrivateRedis, redisServerMissing, startRedis } from "../../support/redis-server.js";
 import { describeWithService } from "../../support/services.js";
 

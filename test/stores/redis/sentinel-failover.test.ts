@@ -7,11 +7,12 @@
  * has no replica to acknowledge them, accepted again once the old master is
  * back as its replica.
  */
+
+import { record, testKey, testUser } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { StoreUnavailableError } from "../../../src/core/errors.js";
 import type { SessionStore } from "../../../src/core/store.js";
 import { createStore } from "../../../src/stores/create-store.js";
-import { record, testKey, testUser } from "../../conformance/store-suite.js";
 import {
   command,
   freePort,

@@ -4,10 +4,11 @@
  * opened from a `redis+sentinel://` URL. Failover itself is proved on private
  * servers in test/stores/redis/sentinel-failover.test.ts, never on these shared ones.
  */
+
+import { storeConformance } from "cloakroom-sessions/testing";
 import { createSentinel } from "redis";
 import { createStore } from "../../../src/stores/create-store.js";
 import { parseRedisUrl } from "../../../src/stores/redis/url.js";
-import { storeConformance } from "../../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const url = SERVICE_URLS.redisSentinel;

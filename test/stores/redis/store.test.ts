@@ -4,6 +4,8 @@
  * passes in; plus what is particular to Redis: key layout, TTL at the earlier
  * deadline, listpack encoding, lazy index pruning.
  */
+
+import { record, storeConformance, testKey, testUser, touchOnly } from "cloakroom-sessions/testing";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,13 +13,6 @@ import type { SessionStore } from "../../../src/core/store.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { createRedisStore } from "../../../src/stores/redis/index.js";
 import { sessionKey, userKey } from "../../../src/stores/redis/layout.js";
-import {
-  record,
-  storeConformance,
-  testKey,
-  testUser,
-  touchOnly,
-} from "../../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const url = SERVICE_URLS.redis;

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { record, testKey } from "cloakroom-sessions/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigurationError } from "../../../src/core/errors.js";
 import { createMysqlStore } from "../../../src/stores/mysql/index.js";
@@ -14,7 +15,6 @@ import { createPostgresStore } from "../../../src/stores/postgres/index.js";
 import { MIGRATIONS, migrationSql } from "../../../src/stores/sql/migrations.js";
 import type { SqlStore } from "../../../src/stores/sql/sql-store.js";
 import { createSqliteStore } from "../../../src/stores/sqlite/index.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 import { describeWithService } from "../../support/services.js";
 import {
   type Dialect,

@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { record, testKey, touchOnly } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SessionDataError } from "../../../src/core/errors.js";
 import type { SqlStore } from "../../../src/stores/sql/sql-store.js";
-import { record, testKey, touchOnly } from "../../conformance/store-suite.js";
 import { describeWithService } from "../../support/services.js";
 import { dropTable, openStore, unavailableOf, uniqueTable } from "../../support/sql.js";
 

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { record, testKey, testUser, touchOnly } from "cloakroom-sessions/testing";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -18,7 +19,6 @@ import { DIALECTS } from "../../../src/stores/sql/migrations.js";
 import { SqlStore } from "../../../src/stores/sql/sql-store.js";
 import type { SqlExecutor, SqlQuery } from "../../../src/stores/sql/types.js";
 import { SqliteExecutor } from "../../../src/stores/sqlite/executor.js";
-import { record, testKey, testUser, touchOnly } from "../../conformance/store-suite.js";
 import { describeWithService } from "../../support/services.js";
 import { dropTable, MYSQL_URL, PG_URL, unavailableOf, uniqueTable } from "../../support/sql.js";
 

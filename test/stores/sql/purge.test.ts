@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { record, testKey } from "cloakroom-sessions/testing";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -15,7 +16,6 @@ import { DIALECTS } from "../../../src/stores/sql/migrations.js";
 import { startReaper } from "../../../src/stores/sql/reaper.js";
 import type { SqlStore } from "../../../src/stores/sql/sql-store.js";
 import { createSqliteStore } from "../../../src/stores/sqlite/index.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 import { describeWithService } from "../../support/services.js";
 import {
   dropTable,

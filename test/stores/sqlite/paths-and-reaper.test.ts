@@ -8,6 +8,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { record, testKey } from "cloakroom-sessions/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { bufferOutput } from "../../../src/cli/output.js";
 import { run } from "../../../src/cli/run.js";
@@ -15,7 +16,6 @@ import { BadStoreUrlError, ConfigurationError } from "../../../src/core/errors.j
 import { createStore } from "../../../src/stores/create-store.js";
 import { createSqliteStore } from "../../../src/stores/sqlite/index.js";
 import { sqlitePath } from "../../../src/stores/sqlite/url.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloakroom-sqlite-fh-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

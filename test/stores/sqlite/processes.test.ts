@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { record, testKey } from "cloakroom-sessions/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { createSqliteStore } from "../../../src/stores/sqlite/index.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "cloakroom-sqlite-procs-"));

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { record, storeConformance, testKey } from "cloakroom-sessions/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { createStore } from "../../../src/stores/create-store.js";
 import { createSqliteStore } from "../../../src/stores/sqlite/index.js";
-import { record, storeConformance, testKey } from "../../conformance/store-suite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloakroom-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

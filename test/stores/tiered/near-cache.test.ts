@@ -11,6 +11,7 @@
  */
 import { tmpdir } from "node:os";
 import { performance } from "node:perf_hooks";
+import { record, testKey, testUser } from "cloakroom-sessions/testing";
 import { createClient } from "redis";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type { SessionStore, StoredSession } from "../../../src/core/store.js";
@@ -23,7 +24,6 @@ import {
   TieredStore,
 } from "../../../src/stores/tiered/index.js";
 import { InstrumentedStore } from "../../conformance/instrumented-store.js";
-import { record, testKey, testUser } from "../../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 import {
   dropTable,

@@ -6,13 +6,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { storeConformance } from "cloakroom-sessions/testing";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { BadStoreUrlError, ConfigurationError } from "../../../src/core/errors.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { MemoryStore } from "../../../src/stores/memory/index.js";
 import { TieredStore } from "../../../src/stores/tiered/index.js";
-import { storeConformance } from "../../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloakroom-tiered-"));

@@ -1,16 +1,17 @@
 /**
  * The store conformance suite: one set of tests every backend must pass, run
  * against real servers. A new store proves itself by calling
- * `storeConformance("name", factory)` from its own test file.
+ * `storeConformance("name", factory)` from its own test file; exported as
+ * `cloakroom-sessions/testing` so stores outside this repository can too.
  *
  * Times are simulated through the `now` argument every store method takes;
  * records are dated from the real clock so that native TTLs (Redis PEXPIREAT)
  * agree with them.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodedSize } from "../../src/core/codec.js";
-import { setInterleaveHook } from "../../src/core/interleave.js";
-import type { SessionStore, StoredSession } from "../../src/core/store.js";
+import { encodedSize } from "../core/codec.js";
+import { setInterleaveHook } from "../core/interleave.js";
+import type { SessionStore, StoredSession } from "../core/store.js";
 
 export interface StoreFactory {
   /** A fresh store connected to the backend. Called once per suite, plus once more for shared stores. */
