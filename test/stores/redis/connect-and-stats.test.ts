@@ -5,6 +5,7 @@
  * and `stats` counts sessions and users (SCAN over the store's prefix).
  */
 import { createServer } from "node:net";
+import { record, testKey } from "cloakroom-sessions/testing";
 import { createClient } from "redis";
 import { describe, expect, it } from "vitest";
 import { bufferOutput } from "../../../src/cli/output.js";
@@ -12,7 +13,6 @@ import { run } from "../../../src/cli/run.js";
 import { StoreUnavailableError } from "../../../src/core/errors.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { fatalAtStart } from "../../../src/stores/redis/connect.js";
-import { record, testKey } from "../../conformance/store-suite.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const url = SERVICE_URLS.redis;
