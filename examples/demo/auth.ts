@@ -10,11 +10,12 @@ import {
   type AuditSink,
   type Auth,
   createAuth,
+  createLoginThrottle,
   createPasskeys,
   csrfToken,
   type SessionManager,
 } from "./lib.js";
-import type { User, UserDirectory } from "./users/directory.js";
+import { normalizeUsername, type User, type UserDirectory } from "./users/directory.js";
 
 export async function demoAuth(
   sessions: SessionManager,
@@ -23,12 +24,23 @@ export async function demoAuth(
     sudoMaxAge: number;
     audit: readonly AuditSink[];
     passkeys: { rpID: string; rpName: string; origins: string[] } | null;
+    registrationsPerHour: number;
   },
 ): Promise<DemoAuth> {
+  // The throttle's account counters key names as the directory does (trim, case), so
+  // " victim" or "victim\u2003" cannot get fresh attempts (issue 10 finding 5).
+  const canonicalUsername = (name: string) =>
+    normalizeUsername(name) ?? name.normalize("NFKC").trim().toLowerCase();
   const auth: Auth<User> = createAuth<User>({
     sessions,
     users,
     sudoMaxAge: options.sudoMaxAge,
+    throttle: createLoginThrottle({
+      store: sessions.store,
+      now: () => sessions.options.now(),
+      canonicalUsername,
+      registrationsPerAddress: options.registrationsPerHour,
+    }),
     onEvent: [
       // The whole trail to AUDIT_LOG (ASVS 5.0 V16.3); never a password or token.
       ...options.audit,
@@ -51,6 +63,7 @@ export async function demoAuth(
     passkeyConfirmed: async (session) =>
       (await auth.requireRecentAuth(session, { method: "passkey" })).ok,
     hashPassword: (password) => auth.hasher.hash(password),
+    reserveRegistration: (ip) => auth.reserveRegistration(ip),
     passwordPolicy: { minLength: auth.hasher.minLength, maxLength: auth.hasher.maxLength },
     login: (session, username, password, { ip, remember }) =>
       auth.login(session, { username, password, ip, remember }),

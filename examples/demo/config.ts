@@ -53,6 +53,20 @@ export interface DemoConfig {
    * from the connection and `Host`.
    */
   trustProxy: boolean;
+  /**
+   * Registrations one client address may make per hour (each costs a password
+   * hash; the budget also bounds how fast the register form can be used to
+   * enumerate names). Not in CONTRACT §3; tests raise it.
+   * @default 10 (`DEMO_REGISTRATIONS_PER_HOUR`)
+   */
+  registrationsPerHour: number;
+  /**
+   * Which proxies to trust for the client address and protocol, as Express's
+   * `trust proxy`: hop count, or comma-separated addresses/subnets (or
+   * `loopback`, `uniquelocal`…). Null: none (the socket's address).
+   * @default null (`TRUST_PROXY`)
+   */
+  trustProxyHops: number | string[] | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -99,6 +113,8 @@ export function loadConfig(
     auditLog: env.AUDIT_LOG || join(dataDir, "audit.jsonl"),
     passkeys: passkeyConfig(env, port),
     trustProxy: (env.TRUST_PROXY ?? "").trim() !== "" && env.TRUST_PROXY !== "false",
+    registrationsPerHour: parseCount(env.DEMO_REGISTRATIONS_PER_HOUR ?? "10"),
+    trustProxyHops: parseTrustProxy(env.TRUST_PROXY),
   };
 }
 
@@ -114,6 +130,36 @@ function passkeyConfig(env: Env, port: number): DemoConfig["passkeys"] {
     rpName: env.PASSKEY_RP_NAME ?? "Cloakroom demo",
     origins,
   };
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ConfigurationError(
+      `DEMO_REGISTRATIONS_PER_HOUR: "${value}" is not a whole number ≥ 1`,
+    );
+  }
+  return n;
+}
+
+/**
+ * `TRUST_PROXY` as Express's `trust proxy` understands it: a number of hops
+ * (`1`: the nearest proxy), or addresses, subnets and the names `loopback`,
+ * `linklocal`, `uniquelocal`, comma-separated. `true` is refused: trusting
+ * every hop lets any client choose its own address (and so its throttle).
+ */
+function parseTrustProxy(value: string | undefined): number | string[] | null {
+  if (value === undefined || value.trim() === "" || value === "false") return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  if (value.trim() === "true") {
+    throw new ConfigurationError(
+      "TRUST_PROXY: give the hop count (e.g. 1) or the proxy addresses, not true: trusting every hop lets clients pick their address",
+    );
+  }
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }
 
 function parseSecure(value: string): boolean | "auto" {

@@ -31,6 +31,7 @@ export {
   auditFile,
   type ClosableAuditSink,
   createAuth,
+  createLoginThrottle,
   createPasskeys,
   csrfToken,
   describeDevice,

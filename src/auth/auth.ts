@@ -45,7 +45,12 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
     throttle:
       options.throttle === false
         ? null
-        : (options.throttle ?? createLoginThrottle({ store: sessions.store, now })),
+        : (options.throttle ??
+          createLoginThrottle({
+            store: sessions.store,
+            now,
+            ...(options.canonicalUsername ? { canonicalUsername: options.canonicalUsername } : {}),
+          })),
     permissions,
     rememberTimeout: parseDuration(options.remember?.absoluteTimeout ?? "30d", "remember"),
     sudoMaxAge: parseDuration(options.sudoMaxAge ?? "10m", "sudoMaxAge"),
@@ -88,21 +93,27 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
     ip: string | null,
     known?: (id: string) => void,
   ): Promise<{ ok: true; id: string } | CredentialFailure> => {
-    if (ctx.throttle) {
-      const d = await ctx.throttle.check(username, ip);
-      if (!d.allowed)
-        return { ok: false, reason: "throttled", retryAfterSeconds: d.retryAfterSeconds };
+    // Reserved before the hash: concurrent guesses each take their own count.
+    const reservation = ctx.throttle ? await ctx.throttle.reserve(username, ip) : null;
+    if (reservation && !reservation.allowed)
+      return { ok: false, reason: "throttled", retryAfterSeconds: reservation.retryAfterSeconds };
+    let creds: Awaited<ReturnType<typeof users.findByUsername>>;
+    let result: Awaited<ReturnType<typeof hasher.verify>>;
+    try {
+      creds = await users.findByUsername(username);
+      if (creds) known?.(creds.id);
+      result = creds
+        ? await hasher.verify(creds.passwordHash, password)
+        : await hasher.verifyDummy(password);
+    } catch (err) {
+      await reservation?.settle("failure");
+      throw err;
     }
-    const creds = await users.findByUsername(username);
-    if (creds) known?.(creds.id);
-    const result = creds
-      ? await hasher.verify(creds.passwordHash, password)
-      : await hasher.verifyDummy(password);
     if (!creds || !result.ok) {
-      await ctx.throttle?.fail(username, ip);
+      await reservation?.settle("failure");
       return INVALID;
     }
-    await ctx.throttle?.succeed(username, ip);
+    await reservation?.settle("success");
     if (result.needsRehash) {
       try {
         await users.setPasswordHash(creds.id, await hasher.hash(password));
@@ -141,6 +152,11 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
   const auth: Auth<U> = {
     ...guards,
     hasher,
+
+    async reserveRegistration(ip) {
+      if (!ctx.throttle) return { allowed: true, retryAfterSeconds: 0, settle: async () => {} };
+      return ctx.throttle.reserveRegistration(ip);
+    },
 
     async login(session, input) {
       const { username, password } = input;

@@ -63,7 +63,12 @@ export {
   OWASP_ARGON2ID,
   verifyPassword,
 } from "./password.js";
-export type { LoginThrottle, LoginThrottleOptions, ThrottleDecision } from "./throttle.js";
+export type {
+  LoginThrottle,
+  LoginThrottleOptions,
+  ThrottleDecision,
+  ThrottleReservation,
+} from "./throttle.js";
 export { createLoginThrottle } from "./throttle.js";
 export type {
   Auth,

@@ -4,12 +4,15 @@
  */
 
 /**
- * NFKC and lower case: "Alice", "ALICE" and "Ａｌｉｃｅ" (full-width) share one
- * counter. Apps with case-sensitive usernames then share a counter between
- * look-alike names, which only makes throttling stricter.
+ * Trimmed, NFKC and lower case: "Alice", " ALICE\u00a0" and "Ａｌｉｃｅ"
+ * (full-width) share one counter. Trimmed as user directories usually trim
+ * (String.prototype.trim: every Unicode space), so a name that signs in as
+ * "alice" cannot get fresh attempts as "alice\u2003". Apps with
+ * case-sensitive usernames then share a counter between look-alike names,
+ * which only makes throttling stricter.
  */
 export function usernameKey(username: string): string {
-  return username.normalize("NFKC").toLowerCase();
+  return username.normalize("NFKC").trim().toLowerCase();
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Session } from "../core/session.js";
 import type { AuditEvent, AuditInput, AuditSink } from "./audit.js";
 import type { Guards } from "./guards.js";
 import type { PasswordHasher, PasswordOptions } from "./password.js";
-import type { LoginThrottle } from "./throttle.js";
+import type { LoginThrottle, ThrottleReservation } from "./throttle.js";
 
 /** A user as the app's directory returns it on every request. */
 export interface User {
@@ -107,6 +107,13 @@ export interface AuthOptions<U extends User = User> {
    * @default createLoginThrottle({ store: sessions.store }) — shared by every server on that store
    */
   throttle?: LoginThrottle | false;
+  /**
+   * The app's canonical form of a username, for the throttle's account
+   * counters: make it match what your directory does to names (trim, case,
+   * Unicode form), so a variant that signs in as an account shares its count.
+   * @default trim + NFKC + lower case
+   */
+  canonicalUsername?: (username: string) => string;
   /** "Remember me": a persistent cookie and this absolute lifetime. @default { absoluteTimeout: "30d" } */
   remember?: { absoluteTimeout?: Duration };
   /** How recent a password check `requireRecentAuth` accepts (ms or `"10m"`). @default "10m" */
@@ -208,4 +215,11 @@ export interface Auth<U extends User = User> extends Guards<U> {
   audit(session: Session | null, event: AuditInput): void;
   /** The hasher in use: hash new users' passwords with it. */
   readonly hasher: PasswordHasher;
+  /**
+   * Reserves one registration (one password hash) from this client address:
+   * a per-address budget and a share of the hashing capacity. Refused: answer
+   * 429 with `Retry-After`. Call `settle` when the registration is done.
+   * Always allowed when throttling is off.
+   */
+  reserveRegistration(ip: string | null): Promise<ThrottleReservation>;
 }

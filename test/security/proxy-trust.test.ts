@@ -41,11 +41,11 @@ describe("untrusted forwarding headers", () => {
   it("rotating X-Forwarded-For does not escape the per-address throttle on password spraying", async () => {
     const c = new DemoClient(demo.url);
     let throttledAt = 0;
-    for (let i = 1; i <= 40 && throttledAt === 0; i++) {
+    for (let i = 1; i <= 110 && throttledAt === 0; i++) {
       const r = await c.post(
         "/login",
         { username: uniqueName("spray"), password: "Winter2026!spray" },
-        { "x-forwarded-for": `203.0.113.${i}`, accept: "application/json" },
+        { "x-forwarded-for": `203.0.113.${i % 250}`, accept: "application/json" },
       );
       if (r.status === 429) {
         throttledAt = i;
@@ -54,6 +54,7 @@ describe("untrusted forwarding headers", () => {
     }
     // Every attempt came from 127.0.0.1 whatever the header said: the address limit applies.
     expect(throttledAt).toBeGreaterThan(0);
-    expect(throttledAt).toBeLessThanOrEqual(25);
-  });
+    // 100 failures per address (NAT-friendly), then one attempt per delay period.
+    expect(throttledAt).toBeLessThanOrEqual(102);
+  }, 60_000);
 });

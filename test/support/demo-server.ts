@@ -47,6 +47,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServer> 
     DEMO_ADMIN_USER: ADMIN.username,
     DEMO_ADMIN_PASSWORD: ADMIN.password,
     DEMO_FRAMEWORK: options.framework ?? "express",
+    // Tests register many users from 127.0.0.1; the budget itself is tested on its own.
+    DEMO_REGISTRATIONS_PER_HOUR: "100000",
     ...options.env,
   };
   const child = spawn(TSX, ["--conditions=cloakroom-source", join(ROOT, "examples/demo/main.ts")], {

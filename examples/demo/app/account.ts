@@ -64,8 +64,25 @@ export async function register(
   if (typeof password !== "string" || password.length < minLength || password.length > maxLength) {
     return retry(400, `Passwords are ${minLength} to ${maxLength} characters.`);
   }
-  const passwordHash = await ctx.auth.hashPassword(password);
-  const created = await ctx.users.create({ username, passwordHash, roles: [KNOWN_ROLES[1]] });
+  // A budget per address and a share of the hashing capacity: a flood of
+  // registrations can neither starve everyone's logins nor mint accounts fast.
+  const slot = await ctx.auth.reserveRegistration(req.ip);
+  if (!slot.allowed) {
+    const error = `Too many registrations from your address. Try again in ${slot.retryAfterSeconds} seconds.`;
+    const headers = { "retry-after": String(slot.retryAfterSeconds) };
+    if (wantsJson(req)) return json(429, { error }, headers);
+    const res = await retry(429, error);
+    return { ...res, headers: { ...res.headers, ...headers } };
+  }
+  let created: Awaited<ReturnType<typeof ctx.users.create>>;
+  try {
+    const passwordHash = await ctx.auth.hashPassword(password);
+    created = await ctx.users.create({ username, passwordHash, roles: [KNOWN_ROLES[1]] });
+  } finally {
+    await slot.settle("success");
+  }
+  // A register form must say a name is taken; the per-address budget bounds how
+  // fast anyone can enumerate names through it (docs/security.md).
   if (!created) return retry(409, "That username is taken.");
   // Signed in through the same login flow (new token, fresh CSRF secret): no second code path.
   const signedIn = await ctx.auth.login(req.session, username, password, {

@@ -40,6 +40,12 @@ export interface DemoAuth {
   passkeyConfirmed(session: Session): Promise<boolean>;
   /** argon2id PHC string; rejects a password the policy refuses (PasswordRejectedError). */
   hashPassword(password: string): Promise<string>;
+  /** One registration from this address: a budget per address and a share of the hashing capacity. */
+  reserveRegistration(ip: string | null): Promise<{
+    allowed: boolean;
+    retryAfterSeconds: number;
+    settle(o: "success" | "failure"): Promise<void>;
+  }>;
   readonly passwordPolicy: { minLength: number; maxLength: number };
   /** Checks the password (equal time for unknown users), throttles, rotates the token on success. */
   login(

@@ -34,6 +34,7 @@ export async function createDemo(config: DemoConfig): Promise<DemoContext> {
     sudoMaxAge: config.sudoMaxAge,
     audit: [audit.sink, metrics.auditSink],
     passkeys: config.passkeys,
+    registrationsPerHour: config.registrationsPerHour,
   });
   if (config.admin) await seedAdmin(config.admin, users, auth.hashPassword);
   console.info(

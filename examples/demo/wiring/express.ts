@@ -13,8 +13,9 @@ const BODY_LIMIT = "256kb";
 export async function listenExpress(ctx: DemoContext, port: number): Promise<Server> {
   const app = express();
   app.disable("x-powered-by");
-  // The client address for the device list and throttling comes from the socket: no proxy is trusted.
-  app.set("trust proxy", false);
+  // TRUST_PROXY: which proxies' X-Forwarded-For/-Proto to believe for the client
+  // address (device list, throttling) and protocol; none by default (the socket).
+  app.set("trust proxy", ctx.config.trustProxyHops ?? false);
   app.use(session(ctx.sessions));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT }));
   // strict: false, since PUT /api/session/:key takes any JSON value, "42" or "\"x\"" included.

@@ -11,7 +11,11 @@ import { firstValues, flatHeaders, mediaType, serve } from "./neutral.js";
 const BODY_LIMIT = 256 * 1024;
 
 export async function listenFastify(ctx: DemoContext, port: number): Promise<Server> {
-  const app = Fastify({ bodyLimit: BODY_LIMIT });
+  // TRUST_PROXY: Fastify's trustProxy takes hops or addresses as Express does (req.ip follows it).
+  const hops = ctx.config.trustProxyHops;
+  const trustProxy =
+    typeof hops === "number" ? (_addr: string, hop: number) => hop < hops : (hops ?? false);
+  const app = Fastify({ bodyLimit: BODY_LIMIT, trustProxy });
   await app.register(sessionPlugin, { manager: ctx.sessions });
   // Fastify parses JSON itself (secure-json-parse: `__proto__` keys refused); forms need a parser.
   app.addContentTypeParser(

@@ -1,10 +1,12 @@
 /** The demo on Hono (on @hono/node-server) through `cloakroom-sessions/hono`. */
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve as listen } from "@hono/node-server";
 import { session as honoSession, type SessionVariables } from "cloakroom-sessions/hono";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+// @ts-expect-error proxy-addr (Express's own dependency) ships no types
+import proxyaddr from "proxy-addr";
 import type { DemoContext } from "../app/context.js";
 import type { DemoResponse } from "../app/http.js";
 import { failure, notFound, ROUTES } from "../app/routes.js";
@@ -16,6 +18,7 @@ const BODY_LIMIT = 256 * 1024;
 type Env = { Variables: SessionVariables };
 
 export async function listenHono(ctx: DemoContext, port: number): Promise<Server> {
+  const trust = trustOf(ctx.config.trustProxyHops);
   const app = new Hono<Env>();
   app.use(
     honoSession(ctx.sessions, {
@@ -44,7 +47,7 @@ export async function listenHono(ctx: DemoContext, port: number): Promise<Server
           body,
           contentType: mediaType(c.req.header("content-type")),
           headers: flatHeaders(c.req.header()),
-          ip: remoteAddress(c),
+          ip: remoteAddress(c, trust),
           session: c.get("session"),
         },
         ctx,
@@ -84,10 +87,23 @@ async function readBody(c: Context<Env>): Promise<unknown> {
   return undefined;
 }
 
-/** The client address: @hono/node-server puts the Node request in `c.env.incoming`. */
-function remoteAddress(c: Context<Env>): string | null {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? null;
+/**
+ * The client address: @hono/node-server puts the Node request in
+ * `c.env.incoming`. With TRUST_PROXY, X-Forwarded-For is read through
+ * `proxy-addr` (what Express's `req.ip` uses), so all three frameworks agree.
+ */
+function remoteAddress(c: Context<Env>, trust: ((addr: string, i: number) => boolean) | null) {
+  const env = c.env as { incoming?: IncomingMessage } | undefined;
+  const incoming = env?.incoming;
+  if (!incoming) return null;
+  if (trust === null) return incoming.socket?.remoteAddress ?? null;
+  return proxyaddr(incoming, trust);
+}
+
+function trustOf(setting: number | string[] | null) {
+  if (setting === null) return null;
+  if (typeof setting === "number") return (_addr: string, i: number) => i < setting;
+  return proxyaddr.compile(setting);
 }
 
 function toResponse(out: DemoResponse): Response {
