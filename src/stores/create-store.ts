@@ -6,8 +6,40 @@
 import { BadStoreUrlError } from "../core/errors.js";
 import type { SessionStore } from "../core/store.js";
 
+import type { FileStoreOptions } from "./file/options.js";
+import type { MemcachedStoreOptions } from "./memcached/index.js";
+import type { MemoryStoreOptions } from "./memory/index.js";
+import type { MysqlStoreOptions } from "./mysql/index.js";
+import type { PostgresStoreOptions } from "./postgres/index.js";
+import type { RedisStoreOptions } from "./redis/index.js";
+import type { SqliteStoreOptions } from "./sqlite/index.js";
+
 /** Options passed through to the store the URL selects (e.g. `{ keyPrefix }` for Redis). */
 export type StoreUrlOptions = Record<string, unknown>;
+
+/**
+ * The options `createStore(url, options)` accepts, by the URL's scheme when
+ * the URL is a literal: a misspelt or foreign option is a type error (e.g.
+ * `{ keyPrefx }` on `redis://…`). A URL known only at run time (an
+ * environment variable) takes any options.
+ */
+export type StoreOptionsFor<U extends string> = string extends U
+  ? StoreUrlOptions
+  : U extends `redis${string}`
+    ? Omit<RedisStoreOptions, "url" | "client">
+    : U extends `sqlite:${string}`
+      ? Omit<SqliteStoreOptions, "path" | "database">
+      : U extends `file:${string}`
+        ? Omit<FileStoreOptions, "dir">
+        : U extends `memory:${string}`
+          ? MemoryStoreOptions
+          : U extends `memcached:${string}`
+            ? Omit<MemcachedStoreOptions, "servers" | "client">
+            : U extends `postgres${string}`
+              ? Omit<PostgresStoreOptions, "pool" | "connectionString">
+              : U extends `mysql:${string}` | `mariadb:${string}`
+                ? Omit<MysqlStoreOptions, "pool" | "uri">
+                : StoreUrlOptions;
 
 type Opener = (url: string, options: StoreUrlOptions) => Promise<SessionStore>;
 
@@ -56,12 +88,12 @@ export function schemeOf(url: string): string {
  * const store = await createStore("redis://127.0.0.1:6379/0");
  * const store = await createStore(`tiered:?durable=${encodeURIComponent(pg)}&cache=${encodeURIComponent(redis)}`);
  */
-export async function createStore(
-  url: string,
-  options: StoreUrlOptions = {},
+export async function createStore<U extends string>(
+  url: U,
+  options: StoreOptionsFor<U> = {} as StoreOptionsFor<U>,
 ): Promise<SessionStore> {
   const opener = OPENERS[schemeOf(url)]!;
-  return opener(url.trim(), options);
+  return opener(url.trim(), options as StoreUrlOptions);
 }
 
 /** The URL with any password replaced, for messages and logs. */

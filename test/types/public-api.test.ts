@@ -7,6 +7,7 @@
  */
 import {
   createSessions,
+  createStore,
   type Duration,
   type JsonValue,
   type Session,
@@ -69,9 +70,22 @@ function typeChecks(s: Session) {
   return [ok, bad, options, fromEnv, login];
 }
 
+/** Never called: createStore's options are typed by a literal URL's scheme. */
+async function storeOptionTypes() {
+  await createStore("redis://127.0.0.1:6379/0", { keyPrefix: "app:" });
+  // @ts-expect-error a misspelt option name
+  await createStore("redis://127.0.0.1:6379/0", { keyPrefx: "app:" });
+  await createStore("sqlite:./data/sessions.db", { reaper: false, mustExist: true });
+  // @ts-expect-error a Redis option on a SQLite store
+  await createStore("sqlite:./data/sessions.db", { keyPrefix: "app:" });
+  // A URL known only at run time takes any options (checked at run time).
+  await createStore(String(process.env.SESSION_STORE), { keyPrefix: "app:" });
+}
+
 describe("public API types", () => {
   it("compile as the file says (tsc checks the body)", () => {
     expect(typeof typeChecks).toBe("function");
+    expect(typeof storeOptionTypes).toBe("function");
   });
 
   it("a declared key round-trips at run time as typed", async () => {
