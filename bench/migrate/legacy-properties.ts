@@ -5,14 +5,14 @@
  * (a user object, a 20-item cart, a theme, a CSRF token, a flash list).
  * Run: npx tsx bench/migrate/legacy-properties.ts
  */
-import { OutcomeWriter } from "../../src/adapters/common/outcome.js";
+import type { ResponseHeaders } from "../../src/adapters/common/outcome.js";
 import { RequestSession } from "../../src/adapters/common/request-session.js";
 import { createSessions } from "../../src/core/manager.js";
 import { createStore } from "../../src/stores/create-store.js";
 
 const N = Number(process.env.N ?? 20_000);
 const SECRET = "a-bench-secret-of-at-least-32-bytes-long!!";
-const target = {
+const target: ResponseHeaders<null> = {
   sent: () => false,
   get: () => undefined,
   set: () => {},
@@ -23,12 +23,7 @@ const target = {
 async function run(legacyProperties: boolean, write: boolean): Promise<number> {
   const store = await createStore("memory:");
   const m = createSessions({ store, secrets: [SECRET], legacyProperties, touchInterval: "1h" });
-  const first = new RequestSession(
-    await m.load({ cookie: "", encrypted: false }),
-    m,
-    new OutcomeWriter(target),
-    () => {},
-  );
+  const first = await m.load({ cookie: "", encrypted: false }, new RequestSession(m, target, null));
   first.set("user", { id: 42, name: "ada", roles: ["admin", "staff"] });
   first.set(
     "cart",
@@ -41,7 +36,7 @@ async function run(legacyProperties: boolean, write: boolean): Promise<number> {
   const req = { cookie, encrypted: false };
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < N; i++) {
-    const s = new RequestSession(await m.load(req), m, new OutcomeWriter(target), () => {});
+    const s = await m.load(req, new RequestSession(m, target, null));
     if (legacyProperties) {
       const p = s as unknown as Record<string, unknown>;
       const user = p.user as { name: string };

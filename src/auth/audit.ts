@@ -123,7 +123,6 @@ export class AuditTrail {
 
   emit(session: Session | null, input: AuditInput): void {
     if (this.#sinks.length === 0) return;
-    const s = session?._s;
     const { type, userId, session: handle, ip, userAgent, ...details } = input;
     // Fixed fields first, so every JSON line reads the same way.
     const event: AuditEvent = {
@@ -131,8 +130,8 @@ export class AuditTrail {
       time: new Date(this.#now()).toISOString(),
       userId: userId !== undefined ? userId : (session?.userId ?? null),
       session: handle !== undefined ? handle : (session?.id ?? null),
-      ip: ip !== undefined ? ip : (s?.ip ?? null),
-      userAgent: userAgent !== undefined ? userAgent : (s?.userAgent ?? null),
+      ip: ip !== undefined ? ip : (session?._ip ?? null),
+      userAgent: userAgent !== undefined ? userAgent : (session?._userAgent ?? null),
       ...details,
     };
     if (event.username !== undefined) event.username = event.username.slice(0, USERNAME_LIMIT);

@@ -136,7 +136,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
   ): Promise<RecheckResult<U> & { user?: U }> => {
     const user = await signedIn(session);
     if (!user) return UNAUTHENTICATED;
-    const r = await checkPassword(user.username, password, session._s.ip);
+    const r = await checkPassword(user.username, password, session._ip);
     if (!r.ok) {
       ctx.audit.emit(session, {
         type: failed,

@@ -83,26 +83,32 @@ export function withLegacyProperties<T extends SessionLike>(target: T): T {
       return target.toJSON();
     },
   };
+  // Also on the session itself: adapters and the manager may hold it rather than the proxy.
+  Object.defineProperty(target, LEGACY_FLUSH, { value: flush, configurable: true });
   const isMember = (key: string | symbol) => typeof key === "symbol" || key in target;
   const proxy: T = new Proxy(target, {
     get(t, key) {
       if (Object.hasOwn(compat, key)) return compat[key as string];
       if (isMember(key)) {
         const v = Reflect.get(t, key, t);
-        // Methods run on the real session (its private fields are not on the proxy).
-        return typeof v === "function" ? v.bind(t) : v;
+        // Methods run on the real session (its private fields are not on the proxy); functions the
+        // session holds as data (the Express adapter's original `res.end`) stay as they are.
+        return typeof v === "function" && !Object.hasOwn(t, key) ? v.bind(t) : v;
       }
       const k = key as string;
       if (working.has(k)) return working.get(k);
       if (k.startsWith("$")) return undefined;
-      const raw = t._s.fields[k];
+      const raw = t._rawField(k);
       if (raw === undefined) return undefined;
       const value = decodeValue(raw);
       working.set(k, value);
       return value;
     },
-    set(_t, key, value) {
+    set(t, key, value) {
       if (key === "cookie") return true; // express-session's cookie settings: not session data
+      // The session's own bookkeeping fields (`_outCookie`…): the manager and adapters set them.
+      if (typeof key === "string" && key.startsWith("_") && Object.hasOwn(t, key))
+        return Reflect.set(t, key, value, t);
       if (isMember(key)) return false;
       working.set(key as string, value);
       return true;

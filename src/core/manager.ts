@@ -18,14 +18,14 @@ import { ConfigurationError, SessionTooLargeError, type StoreUnavailableError } 
 import { type RevokeReason, SessionEvents } from "./events.js";
 import { flushLegacyProperties } from "./legacy-properties.js";
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from "./options.js";
+import { type NewSessionPlan, type RequestInfo, Session } from "./session.js";
 import {
-  emptyFields,
-  fieldsOf,
-  type RequestInfo,
-  Session,
-  type SessionInternals,
-} from "./session.js";
-import { guardStore, type PurgeOptions, type SessionStore, type StoredSession } from "./store.js";
+  guardStore,
+  type PurgeOptions,
+  type SessionStore,
+  type StoredSession,
+  storeFailure,
+} from "./store.js";
 import {
   handleOf,
   handleOfSync,
@@ -72,10 +72,9 @@ export class SessionManager {
   readonly options: Omit<ResolvedOptions, "keys">;
   readonly events: SessionEvents;
   readonly #keys: SigningKeys;
-  readonly #commits = new WeakMap<Session, Promise<CommitOutcome>>();
   readonly #verifier: TokenVerifier;
   /** `Set-Cookie` values a legacy takeover left for the session's first commit. */
-  readonly #legacyCookies = new WeakMap<SessionInternals, readonly string[]>();
+  readonly #legacyCookies = new WeakMap<Session, readonly string[]>();
 
   constructor(options: SessionOptions) {
     const { keys, ...rest } = resolveOptions(options);
@@ -108,33 +107,19 @@ export class SessionManager {
    * (no store call) and gives a fresh anonymous session; a malformed, forged
    * or expired cookie does the same, with the reason at debug level.
    * Rejects with {@link StoreUnavailableError} when the store cannot answer.
+   * @param into a new, unused session object to load into (adapters pass
+   * their own subclass, so a request has one session object); by default a
+   * plain {@link Session}
    */
-  async load(req: RequestInfo): Promise<Session> {
+  async load<S extends Session = Session>(req: RequestInfo, into?: S): Promise<S> {
     const o = this.options;
+    const session = into ?? (new Session() as S);
     const secure = isSecure(
       o.cookie,
       requestIsSecure(req.encrypted, req.forwardedProto, o.trustProxy),
     );
-    const s: SessionInternals = {
-      key: null,
-      handle: null,
-      record: null,
-      fields: emptyFields(),
-      size: 0,
-      pendingSet: new Map(),
-      pendingUnset: new Set(),
-      userId: null,
-      dead: [],
-      rotate: null,
-      hadCookie: false,
-      reissue: false,
-      accessed: false,
-      secure,
-      ip: req.ip ?? null,
-      userAgent: req.userAgent ? req.userAgent.slice(0, 512) : null,
-      maxBytes: o.maxBytes,
-      outCookie: null,
-    };
+    const ua = req.userAgent;
+    session._begin(secure, o.maxBytes, req.ip ?? null, ua ? ua.slice(0, 512) : null);
     const token = readToken(req.cookie, cookieName(o.cookie, secure));
     if (o.debug) {
       o.logger.debug(
@@ -142,28 +127,33 @@ export class SessionManager {
         { encrypted: req.encrypted, forwardedProto: req.forwardedProto, trustProxy: o.trustProxy },
       );
     }
-    if (token === undefined) return o.legacy === undefined ? new Session(s) : this.#legacy(req, s);
-    s.hadCookie = true;
+    if (token === undefined) return o.legacy === undefined ? session : this.#legacy(req, session);
+    session._hadCookie = true;
     const verified = await this.#verifier.verify(token);
     if (!verified) {
       o.logger.debug("cloakroom: session cookie ignored: malformed or bad signature");
       if (this.events.has("refused")) {
         const reason = isWellFormedToken(token) ? "bad_signature" : "malformed";
-        this.#refused(s, reason, null, null);
+        this.#refused(session, reason, null, null);
       }
-      return o.legacy === undefined ? new Session(s) : this.#legacy(req, s);
+      return o.legacy === undefined ? session : this.#legacy(req, session);
     }
     const key = verified.storeKey;
-    const record = await this.#storeCall(() => o.store.get(key, o.now()));
+    let record: StoredSession | null;
+    try {
+      record = await o.store.get(key, o.now());
+    } catch (err) {
+      throw this.#unavailable(err);
+    }
     if (!record) {
       // Expired past its TTL, revoked, or destroyed elsewhere: the store cannot tell which.
       o.logger.debug("cloakroom: session cookie ignored: no such session");
       if (this.events.has("expired") || this.events.has("refused")) {
         const handle = await handleOf(key);
         this.events.emit("expired", { handle, reason: "gone" });
-        this.#refused(s, "unknown", handle, null);
+        this.#refused(session, "unknown", handle, null);
       }
-      return o.legacy === undefined ? new Session(s) : this.#legacy(req, s);
+      return o.legacy === undefined ? session : this.#legacy(req, session);
     }
     const now = o.now();
     if (record.idleExpiresAt <= now || record.absoluteExpiresAt <= now) {
@@ -171,53 +161,38 @@ export class SessionManager {
       o.logger.debug(`cloakroom: session cookie ignored: ${reason} timeout`);
       const handle = await handleOf(key);
       this.events.emit("expired", { handle, reason });
-      this.#refused(s, "expired", handle, record.userId);
+      this.#refused(session, "expired", handle, record.userId);
       void this.#destroyQuietly(key);
-      return o.legacy === undefined ? new Session(s) : this.#legacy(req, s);
+      return o.legacy === undefined ? session : this.#legacy(req, session);
     }
-    s.key = key;
     // Derived on first use where hashing is synchronous; up front elsewhere (Web Crypto is async).
-    s.handle = SYNC_HANDLES ? undefined : await handleOf(key);
-    s.record = record;
-    s.userId = record.userId;
-    const { fields, size } = fieldsOf(record);
-    s.fields = fields;
-    s.size = size;
+    session._loaded(key, record, SYNC_HANDLES ? undefined : await handleOf(key));
     if (verified.keyIndex > 0) {
-      s.reissue = true;
-      s.outCookie = serializeToken(
+      session._outCookie = serializeToken(
         o.cookie,
         secure,
         await signSecret(this.#keys, verified.secret),
         this.#maxAge(record),
       );
     }
-    return new Session(s);
+    return session;
   }
 
   /** No usable Cloakroom cookie: let the legacy resolver take over another library's session. */
-  async #legacy(req: RequestInfo, s: SessionInternals): Promise<Session> {
+  async #legacy<S extends Session>(req: RequestInfo, session: S): Promise<S> {
     const o = this.options;
     const found = await this.#storeCall(() =>
       o.legacy!.load(req, o, { derive: (label) => hmac(this.#keys.keys[0]!, label) }),
     );
-    const session = new Session(s);
     if (found === null) return session;
-    // Keyed by the internals: adapters wrap the loaded Session in their own subclass instance.
-    if (found.setCookies.length > 0) this.#legacyCookies.set(s, found.setCookies);
+    if (found.setCookies.length > 0) this.#legacyCookies.set(session, found.setCookies);
     const taken = found.session;
     if (taken !== null) {
-      s.key = taken.key;
-      s.handle = await handleOf(taken.key);
-      s.record = taken.record;
-      s.userId = taken.record.userId;
-      const { fields, size } = fieldsOf(taken.record);
-      s.fields = fields;
-      s.size = size;
-      s.hadCookie = true;
-      s.outCookie = serializeToken(
+      session._loaded(taken.key, taken.record, await handleOf(taken.key));
+      session._hadCookie = true;
+      session._outCookie = serializeToken(
         o.cookie,
-        s.secure,
+        session._secure,
         await signSecret(this.#keys, taken.secret),
         this.#maxAge(taken.record),
       );
@@ -232,152 +207,166 @@ export class SessionManager {
    * Safe to call more than once; later calls write only newer changes.
    */
   commit(session: Session): Promise<CommitOutcome> {
-    const run = this.options.legacyProperties
-      ? async () => {
-          // Plain-object writes (`req.session.cart.push(x)`) become field-level sets now.
-          flushLegacyProperties(session);
-          return this.#commit(session);
-        }
-      : () => this.#commit(session);
     // Commits of one session run in order; a failed one (already reported to its caller) does not block the next.
-    const previous = this.#commits.get(session);
-    const next = (previous !== undefined ? previous.then(run, run) : run()).finally(() => {
-      if (this.#commits.get(session) === next) this.#commits.delete(session);
-    });
-    this.#commits.set(session, next);
+    const previous = session._lastCommit;
+    const next =
+      previous === null
+        ? this.#run(session)
+        : previous.then(
+            () => this.#run(session),
+            () => this.#run(session),
+          );
+    session._lastCommit = next;
     return next;
+  }
+
+  #run(session: Session): Promise<CommitOutcome> {
+    return this.options.legacyProperties ? this.#commitLegacy(session) : this.#commit(session);
+  }
+
+  async #commitLegacy(session: Session): Promise<CommitOutcome> {
+    // Plain-object writes (`req.session.cart.push(x)`) become field-level sets now.
+    flushLegacyProperties(session);
+    return this.#commit(session);
+  }
+
+  /**
+   * The commit's outcome at once when committing needs no store call (nothing
+   * changed, nothing to delete, no touch due, no cookie to clear), else null
+   * and the adapter awaits {@link commit}. Most requests only read: this spares
+   * them a promise chain and a trip through the microtask queue.
+   */
+  settledOutcome(session: Session): CommitOutcome | null {
+    const o = this.options;
+    if (session._lastCommit !== null || session.isDirty || o.debug) return null;
+    // Handlers may have written plain properties that only the commit's flush turns into sets.
+    if (o.legacyProperties) return null;
+    if (this.#legacyCookies.has(session)) return null;
+    const record = session._record;
+    if (record === null) {
+      if (session._hadCookie && session._outCookie === null) return null;
+    } else if (o.now() - record.lastSeenAt >= o.touchInterval) {
+      return null;
+    }
+    return this.#outcome(session);
   }
 
   async #commit(session: Session): Promise<CommitOutcome> {
     const o = this.options;
-    const s = session._s;
     const now = o.now();
     let cookieChanged = false;
 
-    if (s.dead.length > 0) {
-      const dead = s.dead.splice(0);
+    const dead = session._takeDead();
+    if (dead !== null) {
       await this.#storeCall(() => Promise.all(dead.map((d) => o.store.destroy(d.key))));
       for (const d of dead) {
         if (d.reason === "destroyed")
           this.events.emit("destroyed", { handle: d.handle, userId: d.userId });
       }
-      if (s.key === null) cookieChanged = true;
-      s.rotatedFrom = dead.find((d) => d.reason === "rotated")?.handle ?? s.rotatedFrom;
+      if (session._key === null) cookieChanged = true;
     }
 
-    if (s.key === null) {
-      if (s.userId !== null || Object.keys(s.fields).length > 0) {
-        await this.#create(session, now);
+    if (session._key === null) {
+      const plan = session._newSession();
+      if (plan !== null) {
+        await this.#create(session, plan, now);
         cookieChanged = true;
-      } else if (cookieChanged || (s.hadCookie && s.outCookie === null)) {
+      } else if (cookieChanged || (session._hadCookie && session._outCookie === null)) {
         // Dead or invalid cookie and nothing to keep: tell the browser to drop it.
-        s.outCookie = serializeClear(o.cookie, s.secure);
-        s.hadCookie = false;
+        session._dropCookie(serializeClear(o.cookie, session._secure));
       }
     } else {
-      const touchDue = now - s.record!.lastSeenAt >= o.touchInterval;
-      if (s.pendingSet.size > 0 || s.pendingUnset.size > 0) {
-        const touch = touchDue ? this.#touchTimes(s.record!, now) : undefined;
-        const set = Object.fromEntries(s.pendingSet);
-        const unset = [...s.pendingUnset];
-        const result = await this.#storeCall(() =>
-          o.store.patch(s.key!, { set, unset, touch, maxBytes: o.maxBytes }, now),
-        );
-        if (result === "too_large") throw new SessionTooLargeError(s.size, o.maxBytes);
-        if (result === "missing") this.#lost(session, "patch");
-        else {
-          Object.assign(s.record!.data, set);
-          for (const k of unset) delete s.record!.data[k];
-          if (touch) Object.assign(s.record!, touch);
-          s.pendingSet.clear();
-          s.pendingUnset.clear();
+      const record = session._record!;
+      const touchDue = now - record.lastSeenAt >= o.touchInterval;
+      const patch = session._patch();
+      if (patch !== null) {
+        const touch = touchDue ? this.#touchTimes(record, now) : undefined;
+        const key = session._key;
+        let result: Awaited<ReturnType<SessionStore["patch"]>>;
+        try {
+          result = await o.store.patch(key, { ...patch, touch, maxBytes: o.maxBytes }, now);
+        } catch (err) {
+          throw this.#unavailable(err);
         }
+        if (result === "too_large") throw new SessionTooLargeError(session._size(), o.maxBytes);
+        if (result === "missing") this.#lost(session, "patch");
+        else session._patched(patch, touch);
       } else if (touchDue) {
-        const t = this.#touchTimes(s.record!, now);
-        const result = await this.#storeCall(() =>
-          o.store.patch(s.key!, { set: {}, unset: [], touch: t, maxBytes: o.maxBytes }, now),
-        );
-        if (result === "ok") Object.assign(s.record!, t);
+        const t = this.#touchTimes(record, now);
+        const key = session._key;
+        let result: Awaited<ReturnType<SessionStore["patch"]>>;
+        try {
+          result = await o.store.patch(
+            key,
+            { set: {}, unset: [], touch: t, maxBytes: o.maxBytes },
+            now,
+          );
+        } catch (err) {
+          throw this.#unavailable(err);
+        }
+        if (result === "ok") session._touched(t);
         else if (result === "missing") this.#lost(session, "touch");
       }
     }
 
-    const hasCookie = s.outCookie !== null;
+    const outcome = this.#outcome(session);
     if (o.debug) {
+      const cookie = session._outCookie;
       o.logger.debug(
-        `cloakroom: commit: ${cookieChanged ? "session created, rotated or ended" : s.key === null ? "nothing stored" : "session kept"}; ${hasCookie ? `Set-Cookie ${s.outCookie!.replace(/=[^;]*/, "=…")}` : "no cookie"}`,
+        `cloakroom: commit: ${cookieChanged ? "session created, rotated or ended" : session._key === null ? "nothing stored" : "session kept"}; ${cookie !== null ? `Set-Cookie ${cookie.replace(/=[^;]*/, "=…")}` : "no cookie"}`,
       );
     }
-    const outcome: CommitOutcome = {
-      setCookie: s.outCookie,
-      vary: s.accessed || s.hadCookie || hasCookie,
-      cacheControl: hasCookie && o.cacheControl !== false ? o.cacheControl : null,
-    };
-    const extra = this.#legacyCookies.get(s);
+    const extra = this.#legacyCookies.get(session);
     if (extra !== undefined) {
-      this.#legacyCookies.delete(s);
+      this.#legacyCookies.delete(session);
       outcome.extraSetCookies = extra;
       outcome.vary = true;
     }
     return outcome;
   }
 
-  async #create(session: Session, now: number): Promise<void> {
+  #outcome(session: Session): CommitOutcome {
+    const cookie = session._outCookie;
+    const cacheControl = this.options.cacheControl;
+    return {
+      setCookie: cookie,
+      vary: session._accessed || session._hadCookie || cookie !== null,
+      cacheControl: cookie !== null && cacheControl !== false ? cacheControl : null,
+    };
+  }
+
+  async #create(session: Session, plan: NewSessionPlan, now: number): Promise<void> {
     const o = this.options;
-    const s = session._s;
-    const absoluteTimeout = s.rotate?.absoluteTimeout ?? o.absoluteTimeout;
-    if (s.rotate?.persistent !== undefined) {
-      s.fields.$persistent = JSON.stringify(s.rotate.persistent);
-    }
-    const absoluteExpiresAt = now + absoluteTimeout;
+    const absoluteExpiresAt = now + (plan.absoluteTimeout ?? o.absoluteTimeout);
     const record: StoredSession = {
-      data: { ...s.fields },
-      userId: s.userId,
+      data: plan.data,
+      userId: plan.userId,
       createdAt: now,
       lastSeenAt: now,
       idleExpiresAt: Math.min(now + o.idleTimeout, absoluteExpiresAt),
       absoluteExpiresAt,
-      ip: s.ip,
-      userAgent: s.userAgent,
+      ip: plan.ip,
+      userAgent: plan.userAgent,
     };
     const { token, secret } = await mintToken(this.#keys);
     const key = await storeKeyOf(secret);
     await this.#storeCall(() => o.store.create(key, record));
-    s.key = key;
-    s.handle = await handleOf(key);
-    s.record = record;
-    s.pendingSet.clear();
-    s.pendingUnset.clear();
-    s.outCookie = serializeToken(o.cookie, s.secure, token, this.#maxAge(record));
-    if (s.rotatedFrom) {
-      this.events.emit("rotated", {
-        handle: s.handle,
-        previousHandle: s.rotatedFrom,
-        userId: s.userId,
-      });
+    const handle = await handleOf(key);
+    const cookie = serializeToken(o.cookie, session._secure, token, this.#maxAge(record));
+    const previousHandle = session._created(key, handle, record, cookie);
+    if (previousHandle) {
+      this.events.emit("rotated", { handle, previousHandle, userId: plan.userId });
     } else {
-      this.events.emit("created", { handle: s.handle, userId: s.userId });
+      this.events.emit("created", { handle, userId: plan.userId });
     }
-    s.rotate = null;
-    s.rotatedFrom = undefined;
   }
 
   /** The session vanished under us (revoked, destroyed or rotated by another request): continue anonymous. */
   #lost(session: Session, what: string): void {
-    const s = session._s;
     this.options.logger.debug(
       `cloakroom: ${what} refused: the session no longer exists; continuing anonymous`,
     );
-    s.key = null;
-    s.handle = null;
-    s.record = null;
-    s.userId = null;
-    s.fields = emptyFields();
-    s.size = 0;
-    s.pendingSet.clear();
-    s.pendingUnset.clear();
-    session._resetCache();
-    s.outCookie = serializeClear(this.options.cookie, s.secure);
+    session._lost(serializeClear(this.options.cookie, session._secure));
   }
 
   #touchTimes(record: StoredSession, now: number) {
@@ -396,28 +385,21 @@ export class SessionManager {
 
   /** Re-reads the session from the store, dropping uncommitted changes. */
   async reload(session: Session): Promise<void> {
-    const s = session._s;
-    if (s.key === null) return;
-    const record = await this.#storeCall(() => this.options.store.get(s.key!, this.options.now()));
-    session._resetCache();
-    s.pendingSet.clear();
-    s.pendingUnset.clear();
+    const key = session._key;
+    if (key === null) return;
+    const record = await this.#storeCall(() => this.options.store.get(key, this.options.now()));
     if (!record) {
       this.#lost(session, "reload");
       return;
     }
-    s.record = record;
-    s.userId = record.userId;
-    const { fields, size } = fieldsOf(record);
-    s.fields = fields;
-    s.size = size;
+    session._reloaded(record);
   }
 
   /** The user's live sessions, newest activity first, with `current` marked. */
   async listUserSessions(userId: string, current?: Session | null): Promise<DeviceSession[]> {
     const now = this.options.now();
     const rows = await this.#storeCall(() => this.options.store.listByUser(userId, now));
-    const currentKey = current?._s.key ?? null;
+    const currentKey = current?._key ?? null;
     const out: DeviceSession[] = [];
     for (const r of rows) {
       const expiresAt = Math.min(r.idleExpiresAt, r.absoluteExpiresAt);
@@ -436,12 +418,18 @@ export class SessionManager {
   }
 
   #refused(
-    s: SessionInternals,
+    session: Session,
     reason: "malformed" | "bad_signature" | "unknown" | "expired",
     handle: string | null,
     userId: string | null,
   ): void {
-    this.events.emit("refused", { reason, handle, userId, ip: s.ip, userAgent: s.userAgent });
+    this.events.emit("refused", {
+      reason,
+      handle,
+      userId,
+      ip: session._ip,
+      userAgent: session._userAgent,
+    });
   }
 
   /**
@@ -479,7 +467,7 @@ export class SessionManager {
     userId: string,
     options: { except?: Session | null; reason?: RevokeReason } = {},
   ): Promise<number> {
-    const exceptKey = options.except?._s.key ?? undefined;
+    const exceptKey = options.except?._key ?? undefined;
     const count = await this.#storeCall(() => this.options.store.destroyByUser(userId, exceptKey));
     this.events.emit("revoked", { userId, count, reason: options.reason ?? "other" });
     return count;
@@ -500,16 +488,13 @@ export class SessionManager {
         `the ${store.kind} session store has no consumeField: single-use values need it`,
       );
     }
-    const s = session._s;
-    if (s.key === null || s.record === null) return false;
-    const key = s.key;
+    const key = session._key;
+    if (key === null || session._record === null) return false;
     const field = `$${name}`;
     const taken = await this.#storeCall(() =>
       store.consumeField!(key, field, value, this.options.now()),
     );
-    // Gone from the record first, so dropping it from the view queues no second delete.
-    delete s.record.data[field];
-    session.setMeta(name, undefined);
+    session._consumedMeta(name);
     return taken;
   }
 
@@ -531,6 +516,10 @@ export class SessionManager {
   /** Store failures surface as {@link StoreUnavailableError}, whatever the store threw. */
   #storeCall<T>(fn: () => Promise<T>): Promise<T> {
     return guardStore(`session store (${this.options.store.kind}) failed`, fn);
+  }
+
+  #unavailable(err: unknown): unknown {
+    return storeFailure(err, `session store (${this.options.store.kind}) failed`);
   }
 }
 

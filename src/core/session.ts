@@ -1,7 +1,12 @@
 /**
- * One request's view of a session: reads are synchronous from what the load
- * brought, writes are buffered as a field-level patch that the manager commits
- * once, at the end of the request (or on `save()`).
+ * One request's session. It owns its state and every change to it: reads are
+ * synchronous from what the load brought, writes are buffered as a
+ * field-level patch, and the manager — which only does the store I/O — tells
+ * it what the store said (`_loaded`, `_created`, `_patched`, `_lost`…).
+ *
+ * One object per request: the adapters build their subclass up front and the
+ * manager loads into it, so nothing is wrapped or copied. Collections are
+ * created on first use, because most requests only read `userId`.
  */
 import {
   byteLength,
@@ -13,7 +18,7 @@ import {
 } from "./codec.js";
 import { SessionDataError, SessionTooLargeError } from "./errors.js";
 import type { JsonValue, ReadonlyJsonValue } from "./json.js";
-import type { StoredSession } from "./store.js";
+import type { SessionPatch, StoredSession } from "./store.js";
 import { handleOfSync } from "./token.js";
 
 /** What an adapter knows about the request that carries the session. */
@@ -73,69 +78,88 @@ export interface RotateOptions {
   absoluteTimeout?: number;
 }
 
-const META_PREFIX = "$";
-
-/** @internal State the manager reads and writes; not part of the public API. */
-export interface SessionInternals {
-  key: string | null;
-  /** Public handle; undefined while not yet derived from `key` (derived lazily: most requests never ask). */
-  handle: string | null | undefined;
-  record: StoredSession | null;
-  fields: Record<string, string>;
-  size: number;
-  pendingSet: Map<string, string>;
-  pendingUnset: Set<string>;
+/** @internal A token this request ended: removed from the store at commit. */
+export interface DeadToken {
+  key: string;
+  handle: string;
   userId: string | null;
-  dead: { key: string; handle: string; userId: string | null; reason: "destroyed" | "rotated" }[];
-  rotatedFrom?: string | undefined;
-  rotate: RotateOptions | null;
-  hadCookie: boolean;
-  reissue: boolean;
-  accessed: boolean;
-  secure: boolean;
-  ip: string | null;
-  userAgent: string | null;
-  maxBytes: number;
-  outCookie: string | null;
+  reason: "destroyed" | "rotated";
 }
 
-export class Session {
-  /** @internal */
-  readonly _s: SessionInternals;
-  readonly #decoded = new Map<string, JsonValue>();
+/** @internal What a new or rotated session carries into `store.create`. */
+export interface NewSessionPlan {
+  data: Record<string, string>;
+  userId: string | null;
+  absoluteTimeout: number | undefined;
+  ip: string | null;
+  userAgent: string | null;
+}
 
-  /** @internal Sessions are made by the manager's `load()`. */
-  constructor(internals: SessionInternals) {
-    this._s = internals;
-  }
+const META_PREFIX = "$";
+
+const EMPTY: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
+
+export class Session {
+  /** @internal The store key (SHA-256 of the token's secret), or null while nothing is stored. */
+  _key: string | null = null;
+  /** @internal A `Set-Cookie` value this request must send, or null. */
+  _outCookie: string | null = null;
+  /** @internal The request carried a session cookie (valid or not). */
+  _hadCookie = false;
+  /** @internal Something read or changed the session: the response depends on it (`Vary: Cookie`). */
+  _accessed = false;
+  /** @internal The cookie is a secure one (`__Host-` name, `Secure` attribute). */
+  _secure = false;
+  /** @internal The client's address, as the adapter saw it. */
+  _ip: string | null = null;
+  /** @internal The client's user agent, at most 512 characters. */
+  _userAgent: string | null = null;
+  /** @internal The last commit, so commits of one session run in order. */
+  _lastCommit: Promise<unknown> | null = null;
+
+  /** Public handle; undefined while not yet derived from the key (most requests never ask). */
+  #handle: string | null | undefined = null;
+  #record: StoredSession | null = null;
+  /** The data as this request sees it; null while it is still exactly `#record.data` (copied on first write). */
+  #fields: Record<string, string> | null = null;
+  /** Encoded size of the fields; -1 until the first write needs it. */
+  #size = 0;
+  #maxBytes = 64 * 1024;
+  #set: Map<string, string> | null = null;
+  #unset: Set<string> | null = null;
+  #userId: string | null = null;
+  #dead: DeadToken[] | null = null;
+  #rotatedFrom: string | undefined = undefined;
+  #rotate: RotateOptions | null = null;
+  #decoded: Map<string, JsonValue> | null = null;
 
   /** The public handle of a stored session (safe to show and put in URLs); null until first saved. */
   get id(): string | null {
-    const s = this._s;
-    if (s.handle === undefined) s.handle = s.key === null ? null : (handleOfSync(s.key) ?? null);
-    return s.handle;
+    if (this.#handle === undefined)
+      this.#handle = this._key === null ? null : (handleOfSync(this._key) ?? null);
+    return this.#handle;
   }
   /** The signed-in user, or null. Change it with {@link setUser}. */
   get userId(): string | null {
-    return this._s.userId;
+    return this.#userId;
   }
   /** True when nothing is stored yet: no cookie will be sent unless something is written. */
   get isNew(): boolean {
-    return this._s.key === null;
+    return this._key === null;
   }
   get createdAt(): number | null {
-    return this._s.record?.createdAt ?? null;
+    return this.#record?.createdAt ?? null;
   }
   get lastSeenAt(): number | null {
-    return this._s.record?.lastSeenAt ?? null;
+    return this.#record?.lastSeenAt ?? null;
   }
   /** When the session ends if nothing happens: the earlier of the idle and absolute deadlines. */
   get expiresAt(): number | null {
-    const r = this._s.record;
+    const r = this.#record;
     return r ? Math.min(r.idleExpiresAt, r.absoluteExpiresAt) : null;
   }
   get absoluteExpiresAt(): number | null {
-    return this._s.record?.absoluteExpiresAt ?? null;
+    return this.#record?.absoluteExpiresAt ?? null;
   }
 
   /**
@@ -146,20 +170,20 @@ export class Session {
   get<K extends DeclaredKey>(key: K): ReadonlyJson<SessionData[K]> | undefined;
   get<T extends JsonValue = JsonValue>(key: string): ReadonlyJson<T> | undefined;
   get(key: string): unknown {
-    this._s.accessed = true;
+    this._accessed = true;
     if (key.startsWith(META_PREFIX)) return undefined;
     return this.#read(key);
   }
 
   has(key: string): boolean {
-    this._s.accessed = true;
-    return !key.startsWith(META_PREFIX) && this._s.fields[key] !== undefined;
+    this._accessed = true;
+    return !key.startsWith(META_PREFIX) && this.#raw(key) !== undefined;
   }
 
   /** The data keys (library metadata excluded). */
   keys(): string[] {
-    this._s.accessed = true;
-    return Object.keys(this._s.fields).filter((k) => !k.startsWith(META_PREFIX));
+    this._accessed = true;
+    return Object.keys(this.#view()).filter((k) => !k.startsWith(META_PREFIX));
   }
 
   /** A plain-object copy of the data (library metadata excluded). */
@@ -222,23 +246,22 @@ export class Session {
    * commits (session fixation defence). Data is kept unless `keepData: false`.
    */
   regenerate(options: RotateOptions = {}): this {
-    const s = this._s;
     if (options.keepData === false) this.#clear(false);
-    if (s.key !== null) {
-      s.dead.push({
-        key: s.key,
+    // The data moves to the new session: take it out of the record that is about to go.
+    this.#writable();
+    if (this._key !== null) {
+      this.#kill({
+        key: this._key,
         handle: this.id!,
-        userId: s.record?.userId ?? null,
+        userId: this.#record?.userId ?? null,
         reason: "rotated",
       });
-      s.key = null;
-      s.handle = null;
-      s.record = null;
+      this.#record = null;
     }
-    s.pendingSet.clear();
-    s.pendingUnset.clear();
-    s.rotate = { ...s.rotate, ...options };
-    s.accessed = true;
+    this.#set = null;
+    this.#unset = null;
+    this.#rotate = { ...this.#rotate, ...options };
+    this._accessed = true;
     return this;
   }
 
@@ -250,98 +273,284 @@ export class Session {
     ) {
       throw new SessionDataError("userId must be a non-empty string of at most 200 characters");
     }
-    this._s.userId = userId;
+    this.#userId = userId;
     return this.regenerate(options);
   }
 
   /** Ends the session: the record is removed when the request commits and the cookie cleared. */
   destroy(): this {
-    const s = this._s;
-    if (s.key !== null)
-      s.dead.push({ key: s.key, handle: this.id!, userId: s.userId, reason: "destroyed" });
-    s.key = null;
-    s.handle = null;
-    s.record = null;
-    s.userId = null;
-    s.rotate = null;
-    this.#clear(true);
-    s.accessed = true;
+    if (this._key !== null)
+      this.#kill({ key: this._key, handle: this.id!, userId: this.#userId, reason: "destroyed" });
+    this.#record = null;
+    this.#userId = null;
+    this.#rotate = null;
+    this.#fields = null;
+    this.#size = 0;
+    this.#set = null;
+    this.#unset = null;
+    this.#decoded = null;
+    this._accessed = true;
     return this;
   }
 
   /** True when committing would write something. */
   get isDirty(): boolean {
-    const s = this._s;
-    if (s.dead.length > 0) return true;
-    if (s.key === null) return s.userId !== null || Object.keys(s.fields).length > 0;
-    return s.pendingSet.size > 0 || s.pendingUnset.size > 0;
+    if (this.#dead !== null && this.#dead.length > 0) return true;
+    if (this._key === null) return this.#userId !== null || this.#hasFields();
+    return this.#hasPatch();
   }
 
-  /** @internal Called by the manager after a reload or commit. */
-  _resetCache(): void {
-    this.#decoded.clear();
+  // ---- The manager's side: what the store said, and what to send it. ----
+
+  /** @internal Request facts known before the cookie is read. */
+  _begin(secure: boolean, maxBytes: number, ip: string | null, userAgent: string | null): void {
+    this._secure = secure;
+    this.#maxBytes = maxBytes;
+    this._ip = ip;
+    this._userAgent = userAgent;
+  }
+
+  /** @internal The cookie named a live record. `handle` undefined: derived on first use. */
+  _loaded(key: string, record: StoredSession, handle: string | undefined): void {
+    this._key = key;
+    this.#handle = handle;
+    this.#adopt(record);
+  }
+
+  /** @internal The JSON text under `key` as this request sees it (for the legacy-properties view). */
+  _rawField(key: string): string | undefined {
+    return this.#raw(key);
+  }
+
+  /** @internal The stored record, as this request last knew it. */
+  get _record(): StoredSession | null {
+    return this.#record;
+  }
+
+  /** @internal Tokens to remove from the store; the list is handed over (emptied). */
+  _takeDead(): DeadToken[] | null {
+    const dead = this.#dead;
+    if (dead === null || dead.length === 0) return null;
+    this.#dead = null;
+    const rotated = dead.find((d) => d.reason === "rotated");
+    if (rotated) this.#rotatedFrom = rotated.handle;
+    return dead;
+  }
+
+  /** @internal What to create for a session with no stored record, or null when there is nothing to keep. */
+  _newSession(): NewSessionPlan | null {
+    if (this.#userId === null && !this.#hasFields()) return null;
+    const data: Record<string, string> = { ...this.#view() };
+    if (this.#rotate?.persistent !== undefined)
+      data.$persistent = JSON.stringify(this.#rotate.persistent);
+    return {
+      data,
+      userId: this.#userId,
+      absoluteTimeout: this.#rotate?.absoluteTimeout,
+      ip: this._ip,
+      userAgent: this._userAgent,
+    };
+  }
+
+  /** @internal The store holds the new session; `previousHandle` is the rotated one, if any. */
+  _created(key: string, handle: string, record: StoredSession, cookie: string): string | undefined {
+    const previous = this.#rotatedFrom;
+    this._key = key;
+    this.#handle = handle;
+    this.#record = record;
+    this.#fields = null;
+    this.#size = -1;
+    this.#set = null;
+    this.#unset = null;
+    this._outCookie = cookie;
+    this.#rotate = null;
+    this.#rotatedFrom = undefined;
+    return previous;
+  }
+
+  /** @internal The field-level patch this request made (without touch and size limit), or null. */
+  _patch(): Pick<SessionPatch, "set" | "unset"> | null {
+    if (!this.#hasPatch()) return null;
+    return {
+      set: this.#set === null ? {} : Object.fromEntries(this.#set),
+      unset: this.#unset === null ? [] : [...this.#unset],
+    };
+  }
+
+  /** @internal Encoded size of the data as this request sees it. */
+  _size(): number {
+    if (this.#size < 0) this.#size = encodedSize(this.#view());
+    return this.#size;
+  }
+
+  /**
+   * @internal The store applied `patch` (and `touch`, when given). Changes made
+   * while it was in flight stay pending for the next commit.
+   */
+  _patched(
+    patch: Pick<SessionPatch, "set" | "unset">,
+    touch: SessionPatch["touch"] | undefined,
+  ): void {
+    const data = this.#record!.data;
+    for (const k in patch.set) {
+      const v = patch.set[k]!;
+      data[k] = v;
+      if (this.#set?.get(k) === v) this.#set.delete(k);
+    }
+    for (const k of patch.unset) {
+      delete data[k];
+      this.#unset?.delete(k);
+    }
+    if (touch) this._touched(touch);
+  }
+
+  /** @internal The store removed `$name` itself (consumeField): gone from the view, no delete queued. */
+  _consumedMeta(name: string): void {
+    // Gone from the record first, so dropping it from the view queues no second delete.
+    if (this.#record !== null) delete this.#record.data[META_PREFIX + name];
+    this.#write(META_PREFIX + name, undefined);
+  }
+
+  /** @internal The store moved the idle deadline. */
+  _touched(t: { lastSeenAt: number; idleExpiresAt: number }): void {
+    const r = this.#record!;
+    r.lastSeenAt = t.lastSeenAt;
+    r.idleExpiresAt = t.idleExpiresAt;
+  }
+
+  /** @internal The record vanished (revoked, destroyed or rotated elsewhere): continue anonymous. */
+  _lost(clearCookie: string): void {
+    this._key = null;
+    this.#handle = null;
+    this.#record = null;
+    this.#userId = null;
+    this.#fields = null;
+    this.#size = 0;
+    this.#set = null;
+    this.#unset = null;
+    this.#decoded = null;
+    this._outCookie = clearCookie;
+  }
+
+  /** @internal The cookie must go: dead or invalid, and nothing to keep. */
+  _dropCookie(clearCookie: string): void {
+    this._outCookie = clearCookie;
+    this._hadCookie = false;
+  }
+
+  /** @internal Re-read from the store: uncommitted changes dropped. */
+  _reloaded(record: StoredSession): void {
+    this.#decoded = null;
+    this.#set = null;
+    this.#unset = null;
+    this.#adopt(record);
+  }
+
+  #adopt(record: StoredSession): void {
+    this.#record = record;
+    this.#userId = record.userId;
+    this.#fields = null;
+    // -1: measured on the first write, so a read-only request never walks the data.
+    this.#size = -1;
+  }
+
+  #kill(dead: DeadToken): void {
+    if (this.#dead === null) this.#dead = [];
+    this.#dead.push(dead);
+    this._key = null;
+    this.#handle = null;
+  }
+
+  #hasPatch(): boolean {
+    return (
+      (this.#set !== null && this.#set.size > 0) || (this.#unset !== null && this.#unset.size > 0)
+    );
+  }
+
+  #hasFields(): boolean {
+    for (const _ in this.#view()) return true;
+    return false;
+  }
+
+  /** The data as this request sees it (read-only use). */
+  #view(): Readonly<Record<string, string>> {
+    return this.#fields ?? this.#record?.data ?? EMPTY;
+  }
+
+  #raw(key: string): string | undefined {
+    const f = this.#fields;
+    if (f !== null) return f[key];
+    const d = this.#record?.data;
+    // Stores' data objects may have a prototype: only own keys are data.
+    return d !== undefined && Object.hasOwn(d, key) ? d[key] : undefined;
+  }
+
+  /** The data, writable: copied from the record on the first write, so the record stays what the store has. */
+  #writable(): Record<string, string> {
+    if (this.#fields === null) {
+      this.#fields = Object.create(null) as Record<string, string>;
+      const d = this.#record?.data;
+      if (d !== undefined) Object.assign(this.#fields, d);
+    }
+    return this.#fields;
   }
 
   #read(key: string): JsonValue | undefined {
-    const cached = this.#decoded.get(key);
+    const cached = this.#decoded?.get(key);
     if (cached !== undefined) return cached;
-    const raw = this._s.fields[key];
+    const raw = this.#raw(key);
     if (raw === undefined) return undefined;
     const value = decodeValue(raw);
     if (value === undefined) return undefined;
     deepFreeze(value);
+    if (this.#decoded === null) this.#decoded = new Map();
     this.#decoded.set(key, value);
     return value;
   }
 
   #write(key: string, value: JsonValue | undefined): void {
-    const s = this._s;
-    s.accessed = true;
-    const before = s.fields[key];
+    this._accessed = true;
+    const before = this.#raw(key);
+    const stored = this.#record === null ? undefined : ownValue(this.#record.data, key);
     if (value === undefined) {
       if (before === undefined) return;
-      if (s.size < 0) s.size = encodedSize(s.fields);
-      delete s.fields[key];
-      s.size -= byteLength(key) + byteLength(before);
-      this.#decoded.delete(key);
-      s.pendingSet.delete(key);
-      if (s.record?.data[key] !== undefined) s.pendingUnset.add(key);
+      const size = this._size() - byteLength(key) - byteLength(before);
+      delete this.#writable()[key];
+      this.#size = size;
+      this.#decoded?.delete(key);
+      this.#set?.delete(key);
+      if (stored !== undefined) {
+        if (this.#unset === null) this.#unset = new Set();
+        this.#unset.add(key);
+      }
       return;
     }
     const text = encodeValue(value, key);
     if (text === before) return;
-    if (s.size < 0) s.size = encodedSize(s.fields);
     const size =
-      s.size -
+      this._size() -
       (before === undefined ? 0 : byteLength(key) + byteLength(before)) +
       byteLength(key) +
       byteLength(text);
-    if (size > s.maxBytes) throw new SessionTooLargeError(size, s.maxBytes);
-    s.fields[key] = text;
-    s.size = size;
-    this.#decoded.delete(key);
-    s.pendingUnset.delete(key);
-    if (s.record?.data[key] === text) s.pendingSet.delete(key);
-    else s.pendingSet.set(key, text);
+    if (size > this.#maxBytes) throw new SessionTooLargeError(size, this.#maxBytes);
+    this.#writable()[key] = text;
+    this.#size = size;
+    this.#decoded?.delete(key);
+    this.#unset?.delete(key);
+    if (stored === text) this.#set?.delete(key);
+    else {
+      if (this.#set === null) this.#set = new Map();
+      this.#set.set(key, text);
+    }
   }
 
   #clear(includeMeta: boolean): void {
-    const s = this._s;
-    for (const k of Object.keys(s.fields)) {
+    for (const k of Object.keys(this.#view())) {
       if (includeMeta || !k.startsWith(META_PREFIX)) this.#write(k, undefined);
     }
   }
 }
 
-/** @internal */
-export function emptyFields(): Record<string, string> {
-  return Object.create(null) as Record<string, string>;
-}
-
-/** @internal */
-export function fieldsOf(record: StoredSession): { fields: Record<string, string>; size: number } {
-  const fields = emptyFields();
-  Object.assign(fields, record.data);
-  // -1: measured on the first write, so a read-only request never walks the data.
-  return { fields, size: -1 };
+function ownValue(data: Record<string, string>, key: string): string | undefined {
+  return Object.hasOwn(data, key) ? data[key] : undefined;
 }

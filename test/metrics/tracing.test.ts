@@ -97,7 +97,7 @@ for (const b of BACKENDS) {
         s.setUser("user-traced-7");
         const out = await sessions.commit(s);
         cookie = out.setCookie!.split(";")[0]!;
-        storeKey = s._s.key!;
+        storeKey = s._key!;
         const again = await sessions.load({ cookie, encrypted: false });
         again.set("theme", "dark");
         await sessions.commit(again);

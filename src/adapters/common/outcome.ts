@@ -6,50 +6,54 @@
  */
 import type { CommitOutcome } from "../../core/manager.js";
 
-/** The header operations an adapter's response offers. */
-export interface HeaderTarget {
+/**
+ * The header operations of one kind of response (`R`). One shared, stateless
+ * object per adapter: the response is an argument, so nothing is allocated
+ * per request to reach it.
+ */
+export interface ResponseHeaders<R> {
   /** True once the status line and headers have left; nothing can be added then. */
-  sent(): boolean;
-  get(name: string): string | undefined;
-  set(name: string, value: string): void;
+  sent(res: R): boolean;
+  get(res: R, name: string): string | undefined;
+  set(res: R, name: string, value: string): void;
   /** Every `Set-Cookie` value, in order. */
-  getSetCookies(): string[];
+  getSetCookies(res: R): string[];
   /** Replaces the whole list of `Set-Cookie` values. */
-  setSetCookies(values: string[]): void;
+  setSetCookies(res: R, values: string[]): void;
 }
 
+/** {@link applyOutcome}'s answer when the headers had left and the cookie could not go out. */
+export const UNSENT = Symbol("cloakroom.unsent");
+
 /**
- * Tracks the `Set-Cookie` value this request already emitted, so a second
- * commit (an explicit `save()` and then the one at the end of the request)
- * neither repeats it nor leaves a stale one beside the new one.
+ * Applies the outcome. `applied` is the `Set-Cookie` value this request
+ * already emitted (an explicit `save()` and then the commit at the end), so a
+ * second commit neither repeats it nor leaves a stale one beside the new one.
+ * Returns the value now emitted, or {@link UNSENT}.
  */
-export class OutcomeWriter {
-  #applied: string | null = null;
-  readonly #target: HeaderTarget;
-
-  constructor(target: HeaderTarget) {
-    this.#target = target;
+export function applyOutcome<R>(
+  h: ResponseHeaders<R>,
+  res: R,
+  outcome: CommitOutcome,
+  applied: string | null,
+): string | null | typeof UNSENT {
+  if (h.sent(res)) {
+    return outcome.setCookie === null || outcome.setCookie === applied ? applied : UNSENT;
   }
-
-  /** Applies the outcome; false when headers were already sent and a cookie could not go out. */
-  apply(outcome: CommitOutcome): boolean {
-    const t = this.#target;
-    if (t.sent()) return outcome.setCookie === null || outcome.setCookie === this.#applied;
-    if (outcome.vary) t.set("vary", mergeVary(t.get("vary")));
-    if (outcome.setCookie !== null && outcome.setCookie !== this.#applied) {
-      const list = t.getSetCookies();
-      const stale = this.#applied === null ? -1 : list.indexOf(this.#applied);
-      if (stale >= 0) list.splice(stale, 1);
-      list.push(outcome.setCookie);
-      t.setSetCookies(list);
-      this.#applied = outcome.setCookie;
-    }
-    if (outcome.extraSetCookies !== undefined && outcome.extraSetCookies.length > 0) {
-      t.setSetCookies([...t.getSetCookies(), ...outcome.extraSetCookies]);
-    }
-    if (outcome.cacheControl !== null) t.set("cache-control", outcome.cacheControl);
-    return true;
+  if (outcome.vary) h.set(res, "vary", mergeVary(h.get(res, "vary")));
+  if (outcome.setCookie !== null && outcome.setCookie !== applied) {
+    const list = h.getSetCookies(res);
+    const stale = applied === null ? -1 : list.indexOf(applied);
+    if (stale >= 0) list.splice(stale, 1);
+    list.push(outcome.setCookie);
+    h.setSetCookies(res, list);
+    applied = outcome.setCookie;
   }
+  if (outcome.extraSetCookies !== undefined && outcome.extraSetCookies.length > 0) {
+    h.setSetCookies(res, [...h.getSetCookies(res), ...outcome.extraSetCookies]);
+  }
+  if (outcome.cacheControl !== null) h.set(res, "cache-control", outcome.cacheControl);
+  return applied;
 }
 
 /** `Vary` with `Cookie` added once (RFC 9110 §12.5.5: a list; `*` already covers everything). */

@@ -2,30 +2,34 @@
  * The session object adapters hand to handlers: the core {@link Session}
  * plus `save()` and `reload()`, bound to the request's manager and response.
  * A subclass (not a wrapper) so it can be passed straight back to the
- * manager (`listUserSessions(userId, req.session)`, `revokeUserSessions`).
+ * manager (`listUserSessions(userId, req.session)`, `revokeUserSessions`),
+ * and the only session object of the request: the adapter builds it and the
+ * manager loads into it.
  */
-
 import { withLegacyProperties } from "../../core/legacy-properties.js";
 import type { SessionManager } from "../../core/manager.js";
 import { Session } from "../../core/session.js";
-import type { OutcomeWriter } from "./outcome.js";
+import { HEADERS_SENT_MESSAGE } from "./manager-of.js";
+import { applyOutcome, type ResponseHeaders, UNSENT } from "./outcome.js";
 
-export class RequestSession extends Session {
+export class RequestSession<R = unknown> extends Session {
   readonly #manager: SessionManager;
-  readonly #writer: OutcomeWriter;
-  readonly #onUnsent: () => void;
+  readonly #headers: ResponseHeaders<R>;
+  /** Private, so nothing that walks the session's properties reaches the whole server through it. */
+  readonly #res: R;
+  /** The `Set-Cookie` value this request already emitted. */
+  #applied: string | null = null;
 
-  /** @internal Adapters build it from the session `manager.load()` returned. */
-  constructor(
-    loaded: Session,
-    manager: SessionManager,
-    writer: OutcomeWriter,
-    onUnsent: () => void,
-  ) {
-    super(loaded._s);
+  /**
+   * @internal Adapters build it before `manager.load(info, session)`.
+   * @param headers the adapter's shared header operations
+   * @param res the response they apply to
+   */
+  constructor(manager: SessionManager, headers: ResponseHeaders<R>, res: R) {
+    super();
     this.#manager = manager;
-    this.#writer = writer;
-    this.#onUnsent = onUnsent;
+    this.#headers = headers;
+    this.#res = res;
     // express-session style `req.session.cart = …` for handlers not yet ported (opt-in).
     // biome-ignore lint/correctness/noConstructorReturn: the proxy stands in for this instance
     if (manager.options.legacyProperties) return withLegacyProperties(this);
@@ -44,7 +48,27 @@ export class RequestSession extends Session {
    */
   async save(): Promise<void> {
     const outcome = await this.#manager.commit(this);
-    if (!this.#writer.apply(outcome)) this.#onUnsent();
+    const applied = applyOutcome(this.#headers, this.#res, outcome, this.#applied);
+    if (applied === UNSENT) this.#manager.options.logger.error(HEADERS_SENT_MESSAGE);
+    else this.#applied = applied;
+  }
+
+  /**
+   * @internal Applies the outcome at once when committing needs no store call
+   * (see `SessionManager.settledOutcome`); false when {@link save} must run.
+   */
+  _settle(): boolean {
+    const outcome = this.#manager.settledOutcome(this);
+    if (outcome === null) return false;
+    const applied = applyOutcome(this.#headers, this.#res, outcome, this.#applied);
+    if (applied === UNSENT) this.#manager.options.logger.error(HEADERS_SENT_MESSAGE);
+    else this.#applied = applied;
+    return true;
+  }
+
+  /** @internal The response (or headers) the session's cookie goes on. */
+  _response(): R {
+    return this.#res;
   }
 
   /** Re-reads the session from the store, dropping changes not yet saved. */

@@ -34,62 +34,84 @@ const BODY_HEADERS = [
   "content-encoding",
 ];
 
-export interface EndHooks {
-  /** Commits the session and applies its outcome to `res`. */
-  commit(): Promise<void>;
+/**
+ * The per-request state of a held response; the Express adapter's session
+ * object is this state. The two wrappers are small closures over it rather
+ * than shared functions finding it in a slot on `res`: Express gives each
+ * response its own hidden class (`Object.setPrototypeOf` per request), so every
+ * property added to `res` builds a new map — about 1.5 KB and a few µs each,
+ * measured — where a closure costs tens of bytes.
+ */
+export interface HeldResponse {
+  /** The response's own `end` and `writeHead`, as they were before the hold. */
+  _end: Method;
+  _writeHead: Method;
+  _phase: "open" | "committing" | "done";
+  _next: NextFunction;
+  _logger: Logger;
+  /** Applies the outcome at once when the commit needs no store call; false otherwise. */
+  _settle(): boolean;
+  /** Commits the session and applies its outcome to the response. */
+  _commitHeld(): Promise<void>;
   /** Called when the headers leave before the commit (streaming, explicit `writeHead`). */
-  earlyHead(): void;
+  _earlyHead(res: ServerResponse): void;
 }
 
-export function commitBeforeEnd(
-  res: ServerResponse,
-  hooks: EndHooks,
-  next: NextFunction,
-  logger: Logger,
-): void {
-  const r = res as unknown as { end: Method; writeHead: Method };
-  const end = r.end;
-  const writeHead = r.writeHead;
-  let state: "open" | "committing" | "done" = "open";
+type Holding = { end: Method; writeHead: Method };
 
+/** Holds `res.end` until the session is committed; `held._end`/`_writeHead` receive the originals. */
+export function commitBeforeEnd(res: ServerResponse, held: HeldResponse): void {
+  const r = res as unknown as Holding;
+  held._end = r.end;
+  held._writeHead = r.writeHead;
+  held._phase = "open";
   r.writeHead = function writeHeadAfterSession(this: ServerResponse, ...args: unknown[]) {
-    if (state === "open" && !this.headersSent) hooks.earlyHead();
-    return writeHead.apply(this, args);
+    return writeHeadHeld(this, held, args);
   };
-
   r.end = function endAfterCommit(this: ServerResponse, ...args: unknown[]) {
-    if (state === "done") return end.apply(this, args);
-    // A second end() while the first is held would finish the response before the commit.
-    if (state === "committing") return this;
-    state = "committing";
-    void finish(this, args);
-    return this;
+    return endHeld(this, held, args);
   };
+}
 
-  async function finish(self: ServerResponse, args: unknown[]): Promise<void> {
-    try {
-      await hooks.commit();
-    } catch (err) {
-      state = "done";
-      if (!self.headersSent) {
-        for (const name of BODY_HEADERS) self.removeHeader(name);
-        next(err);
-        return;
-      }
-      logger.error(
-        "cloakroom: the session could not be committed; the response had already begun",
-        {
-          err,
-        },
-      );
+function writeHeadHeld(res: ServerResponse, held: HeldResponse, args: unknown[]): unknown {
+  if (held._phase === "open" && !res.headersSent) held._earlyHead(res);
+  return held._writeHead.apply(res, args);
+}
+
+function endHeld(res: ServerResponse, held: HeldResponse, args: unknown[]): unknown {
+  if (held._phase === "done") return held._end.apply(res, args);
+  // A second end() while the first is held would finish the response before the commit.
+  if (held._phase === "committing") return res;
+  // Nothing for the store (most requests only read): headers applied now, no wait.
+  if (held._settle()) {
+    held._phase = "done";
+    return held._end.apply(res, args);
+  }
+  held._phase = "committing";
+  void finish(res, held, args);
+  return res;
+}
+async function finish(self: ServerResponse, held: HeldResponse, args: unknown[]): Promise<void> {
+  try {
+    await held._commitHeld();
+  } catch (err) {
+    held._phase = "done";
+    if (!self.headersSent) {
+      for (const name of BODY_HEADERS) self.removeHeader(name);
+      held._next(err);
+      return;
     }
-    state = "done";
-    try {
-      end.apply(self, args);
-    } catch (err) {
-      // What end() would have thrown to the handler (a bad encoding…): it no longer has a caller here.
-      if (self.headersSent) self.destroy(err as Error);
-      else next(err);
-    }
+    held._logger.error(
+      "cloakroom: the session could not be committed; the response had already begun",
+      { err },
+    );
+  }
+  held._phase = "done";
+  try {
+    held._end.apply(self, args);
+  } catch (err) {
+    // What end() would have thrown to the handler (a bad encoding…): it no longer has a caller here.
+    if (self.headersSent) self.destroy(err as Error);
+    else held._next(err);
   }
 }

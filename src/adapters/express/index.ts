@@ -13,14 +13,15 @@
  *   res.json({ views: req.session.get("views") });
  * });
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { SessionManager } from "../../core/manager.js";
+import type { Logger } from "../../core/options.js";
 import type { RequestInfo } from "../../core/session.js";
-import { HEADERS_SENT_MESSAGE, managerOf, type SessionsConfig } from "../common/manager-of.js";
-import { type HeaderTarget, mergeVary, OutcomeWriter } from "../common/outcome.js";
+import { managerOf, type SessionsConfig } from "../common/manager-of.js";
+import { mergeVary, type ResponseHeaders } from "../common/outcome.js";
 import { RequestSession } from "../common/request-session.js";
-import { commitBeforeEnd } from "./commit-before-end.js";
+import { commitBeforeEnd, type HeldResponse } from "./commit-before-end.js";
 
 export type { SessionsConfig } from "../common/manager-of.js";
 export { RequestSession } from "../common/request-session.js";
@@ -36,6 +37,32 @@ declare global {
   }
 }
 
+type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
+
+/** The request's session, which is also the state of its held `res.end`: one object per request. */
+class ExpressSession extends RequestSession<ServerResponse> implements HeldResponse {
+  _end!: Method;
+  _writeHead!: Method;
+  _phase: HeldResponse["_phase"] = "open";
+  _next: NextFunction;
+  _logger: Logger;
+
+  constructor(manager: SessionManager, res: ServerResponse, next: NextFunction) {
+    super(manager, RESPONSE_HEADERS, res);
+    this._next = next;
+    this._logger = manager.options.logger;
+  }
+
+  _commitHeld(): Promise<void> {
+    return this.save();
+  }
+
+  // The same condition the manager uses for `vary` (the response depends on the session).
+  _earlyHead(res: ServerResponse): void {
+    if (this._accessed || this._hadCookie) res.setHeader("vary", mergeVary(header(res, "vary")));
+  }
+}
+
 /**
  * The session middleware. Loads `req.session` (no store call without a
  * session cookie), and commits its changes once, before the response is
@@ -46,33 +73,27 @@ declare global {
  */
 export function session(config: SessionsConfig): RequestHandler {
   const manager = managerOf(config);
-  return function cloakroomSession(req: Request, res: Response, next: NextFunction): void {
+  return async function cloakroomSession(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ): Promise<void> {
     // Mounted twice (app and router): the first one already owns this request.
     if (req.sessions === manager && req.session instanceof RequestSession) {
       next();
       return;
     }
-    manager.load(requestInfo(req)).then((loaded) => {
-      const writer = new OutcomeWriter(headerTarget(res));
-      const onUnsent = () => manager.options.logger.error(HEADERS_SENT_MESSAGE);
-      const s = new RequestSession(loaded, manager, writer, onUnsent);
-      req.session = s;
-      req.sessions = manager;
-      commitBeforeEnd(
-        res,
-        {
-          commit: () => s.save(),
-          // The same condition the manager uses for `vary` (the response depends on the session).
-          earlyHead: () => {
-            if (s._s.accessed || s._s.hadCookie)
-              res.setHeader("vary", mergeVary(header(res, "vary")));
-          },
-        },
-        next,
-        manager.options.logger,
-      );
-      next();
-    }, next);
+    const s = new ExpressSession(manager, res, next);
+    try {
+      await manager.load(requestInfo(req), s);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    req.session = s;
+    req.sessions = manager;
+    commitBeforeEnd(res, s);
+    next();
   };
 }
 
@@ -90,22 +111,20 @@ function requestInfo(req: Request): RequestInfo {
   };
 }
 
-function headerTarget(res: ServerResponse<IncomingMessage>): HeaderTarget {
-  return {
-    sent: () => res.headersSent,
-    get: (name) => header(res, name),
-    set: (name, value) => {
-      res.setHeader(name, value);
-    },
-    getSetCookies: () => {
-      const v = res.getHeader("set-cookie");
-      return v === undefined ? [] : Array.isArray(v) ? [...v] : [String(v)];
-    },
-    setSetCookies: (values) => {
-      res.setHeader("set-cookie", values);
-    },
-  };
-}
+const RESPONSE_HEADERS: ResponseHeaders<ServerResponse> = {
+  sent: (res) => res.headersSent,
+  get: header,
+  set: (res, name, value) => {
+    res.setHeader(name, value);
+  },
+  getSetCookies: (res) => {
+    const v = res.getHeader("set-cookie");
+    return v === undefined ? [] : Array.isArray(v) ? [...v] : [String(v)];
+  },
+  setSetCookies: (res, values) => {
+    res.setHeader("set-cookie", values);
+  },
+};
 
 function header(res: ServerResponse, name: string): string | undefined {
   const v = res.getHeader(name);

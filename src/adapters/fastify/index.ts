@@ -26,8 +26,8 @@ import type { SessionManager } from "../../core/manager.js";
 import type { SessionOptions } from "../../core/options.js";
 import type { RequestInfo } from "../../core/session.js";
 import { requireDriver } from "../../stores/driver.js";
-import { HEADERS_SENT_MESSAGE, managerOf } from "../common/manager-of.js";
-import { type HeaderTarget, OutcomeWriter } from "../common/outcome.js";
+import { managerOf } from "../common/manager-of.js";
+import type { ResponseHeaders } from "../common/outcome.js";
 import { RequestSession } from "../common/request-session.js";
 
 export { RequestSession } from "../common/request-session.js";
@@ -51,28 +51,30 @@ const fp = requireDriver<typeof import("fastify-plugin")>(
   "cloakroom-sessions/fastify",
 );
 
+/** The request's session, marking whether `onSend` committed it already. */
+class FastifySession extends RequestSession<FastifyReply> {
+  _committed = false;
+}
+
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, opts) => {
   const manager = "manager" in opts ? opts.manager : managerOf(opts);
-  const committed = new WeakSet<RequestSession>();
-  const onUnsent = () => manager.options.logger.error(HEADERS_SENT_MESSAGE);
 
   // Fastify 5 refuses object defaults for decorations (shared across requests); null it is.
   fastify.decorateRequest("session", null as unknown as RequestSession);
   fastify.decorateRequest("sessions", null as unknown as SessionManager);
 
   fastify.addHook("onRequest", async (request, reply) => {
-    const loaded = await manager.load(requestInfo(request));
-    const writer = new OutcomeWriter(replyTarget(reply));
-    request.session = new RequestSession(loaded, manager, writer, onUnsent);
+    const s = new FastifySession(manager, REPLY_HEADERS, reply);
+    request.session = await manager.load(requestInfo(request), s);
     request.sessions = manager;
   });
 
   fastify.addHook("onSend", async (request, _reply, payload) => {
-    const s = request.session as RequestSession | null;
+    const s = request.session as FastifySession | null;
     // Once per request: when the commit throws, Fastify sends an error reply, which runs onSend again.
-    if (s === null || committed.has(s)) return payload;
-    committed.add(s);
-    await s.save();
+    if (s === null || s._committed) return payload;
+    s._committed = true;
+    if (!s._settle()) await s.save();
     return payload;
   });
 };
@@ -104,20 +106,18 @@ function list(v: unknown): string[] {
   return v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
 }
 
-function replyTarget(reply: FastifyReply): HeaderTarget {
-  return {
-    sent: () => reply.sent || reply.raw.headersSent,
-    get: (name) => {
-      const v = list(reply.getHeader(name));
-      return v.length === 0 ? undefined : v.join(", ");
-    },
-    set: (name, value) => {
-      reply.header(name, value);
-    },
-    getSetCookies: () => list(reply.getHeader("set-cookie")),
-    setSetCookies: (values) => {
-      reply.removeHeader("set-cookie");
-      if (values.length > 0) reply.header("set-cookie", values);
-    },
-  };
-}
+const REPLY_HEADERS: ResponseHeaders<FastifyReply> = {
+  sent: (reply) => reply.sent || reply.raw.headersSent,
+  get: (reply, name) => {
+    const v = list(reply.getHeader(name));
+    return v.length === 0 ? undefined : v.join(", ");
+  },
+  set: (reply, name, value) => {
+    reply.header(name, value);
+  },
+  getSetCookies: (reply) => list(reply.getHeader("set-cookie")),
+  setSetCookies: (reply, values) => {
+    reply.removeHeader("set-cookie");
+    if (values.length > 0) reply.header("set-cookie", values);
+  },
+};

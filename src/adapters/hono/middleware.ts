@@ -7,8 +7,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { type CloakroomError, isCloakroomError } from "../../core/errors.js";
 import type { SessionManager } from "../../core/manager.js";
 import type { RequestInfo } from "../../core/session.js";
-import { HEADERS_SENT_MESSAGE, managerOf, type SessionsConfig } from "../common/manager-of.js";
-import { type HeaderTarget, OutcomeWriter } from "../common/outcome.js";
+import { managerOf, type SessionsConfig } from "../common/manager-of.js";
+import type { ResponseHeaders } from "../common/outcome.js";
 import { RequestSession } from "../common/request-session.js";
 import { type ConnectionInfo, errorResponse, requestInfo } from "../web/fetch.js";
 
@@ -45,20 +45,18 @@ export function session(
   options: HonoSessionOptions = {},
 ): MiddlewareHandler<{ Variables: SessionVariables }> {
   const manager = managerOf(config);
-  const connection = options.connection ?? nodeServerConnection;
+  const connection = options.connection;
   const respond = (err: CloakroomError, c: Context) =>
     options.onError ? options.onError(err, c) : errorResponse(err);
 
   return async function cloakroomSession(c, next) {
-    let loaded: Awaited<ReturnType<SessionManager["load"]>>;
+    const s = new RequestSession<Context>(manager, CONTEXT_HEADERS, c);
     try {
-      loaded = await manager.load(requestInfoOf(c, connection(c)));
+      await manager.load(requestInfoOf(c, connection), s);
     } catch (err) {
       if (isCloakroomError(err)) return respond(err, c);
       throw err;
     }
-    const onUnsent = () => manager.options.logger.error(HEADERS_SENT_MESSAGE);
-    const s = new RequestSession(loaded, manager, new OutcomeWriter(contextTarget(c)), onUnsent);
     c.set("session", s);
     c.set("sessions", manager);
     await next();
@@ -66,7 +64,7 @@ export function session(
     let failure = isCloakroomError(c.error) && c.res.status === 500 ? c.error : null;
     if (failure === null) {
       try {
-        await s.save();
+        if (!s._settle()) await s.save();
       } catch (err) {
         if (!isCloakroomError(err)) throw err;
         failure = err;
@@ -82,48 +80,51 @@ export function session(
   };
 }
 
+interface NodeIncoming {
+  headers?: Record<string, string | string[] | undefined>;
+  socket?: { remoteAddress?: string; encrypted?: boolean };
+}
+
 /**
- * The request's headers straight from Node's IncomingMessage on
+ * The request's facts straight from Node's IncomingMessage on
  * @hono/node-server: reading `c.req.raw.headers` there builds a whole web
  * `Headers` object per request (its lightweight Request materialises it on
  * first access), which a CPU profile showed as the adapter's largest cost.
- * Elsewhere, the standard `Request`.
+ * Elsewhere, the standard `Request` and the `connection` option.
  */
-function requestInfoOf(c: Context, conn: ConnectionInfo): RequestInfo {
-  const h = (c.env as { incoming?: { headers?: Record<string, string | string[] | undefined> } })
-    ?.incoming?.headers;
-  if (!h) return requestInfo(c.req.raw, conn);
-  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(", ") : (v ?? null));
+function requestInfoOf(c: Context, connection: HonoSessionOptions["connection"]): RequestInfo {
+  const incoming = (c.env as { incoming?: NodeIncoming } | undefined)?.incoming;
+  const h = incoming?.headers;
+  if (!h) return requestInfo(c.req.raw, connection?.(c) ?? {});
+  // The socket, not the URL: node-server takes the URL's scheme from an absolute-form request line.
+  const conn = connection?.(c);
+  const socket = incoming?.socket;
   return {
     // Node joins repeated Cookie headers with "; " (RFC 6265 §5.4), as a fetch Request does.
     cookie: one(h.cookie),
-    encrypted: conn.encrypted ?? c.req.url.startsWith("https:"),
+    encrypted: conn
+      ? (conn.encrypted ?? c.req.url.startsWith("https:"))
+      : socket
+        ? socket.encrypted === true
+        : c.req.url.startsWith("https:"),
     forwardedProto: one(h["x-forwarded-proto"]),
-    ip: conn.ip ?? null,
+    ip: conn ? (conn.ip ?? null) : (socket?.remoteAddress ?? null),
     userAgent: one(h["user-agent"]),
   };
 }
 
-/** The connection as @hono/node-server exposes it in `c.env.incoming`, if it does. */
-function nodeServerConnection(c: Context): ConnectionInfo {
-  const socket = (
-    c.env as { incoming?: { socket?: { remoteAddress?: string; encrypted?: boolean } } }
-  )?.incoming?.socket;
-  if (!socket) return {};
-  // The socket, not the URL: node-server takes the URL's scheme from an absolute-form request line.
-  return { ip: socket.remoteAddress ?? null, encrypted: socket.encrypted === true };
+function one(v: string | string[] | undefined): string | null {
+  return Array.isArray(v) ? v.join(", ") : (v ?? null);
 }
 
 /** Session headers written through Hono's `c.header()`, which copies a finalized response when needed. */
-function contextTarget(c: Context): HeaderTarget {
-  return {
-    sent: () => false,
-    get: (name) => c.res.headers.get(name) ?? undefined,
-    set: (name, value) => c.header(name, value),
-    getSetCookies: () => c.res.headers.getSetCookie(),
-    setSetCookies: (values) => {
-      c.header("set-cookie", undefined);
-      for (const v of values) c.header("set-cookie", v, { append: true });
-    },
-  };
-}
+const CONTEXT_HEADERS: ResponseHeaders<Context> = {
+  sent: () => false,
+  get: (c, name) => c.res.headers.get(name) ?? undefined,
+  set: (c, name, value) => c.header(name, value),
+  getSetCookies: (c) => c.res.headers.getSetCookie(),
+  setSetCookies: (c, values) => {
+    c.header("set-cookie", undefined);
+    for (const v of values) c.header("set-cookie", v, { append: true });
+  },
+};

@@ -7,7 +7,7 @@
 import type { CloakroomError } from "../../core/errors.js";
 import type { SessionManager } from "../../core/manager.js";
 import type { RequestInfo, Session } from "../../core/session.js";
-import { type HeaderTarget, mergeVary, OutcomeWriter } from "../common/outcome.js";
+import { applyOutcome, mergeVary, type ResponseHeaders, UNSENT } from "../common/outcome.js";
 import { RequestSession } from "../common/request-session.js";
 
 /** What the runtime knows about the connection that `Request` does not carry. */
@@ -23,21 +23,11 @@ export interface ConnectionInfo {
 
 interface Pending {
   headers: Headers;
-  writer: OutcomeWriter;
+  applied: string | null;
 }
 
-/** Headers a session's commits produced, waiting for the response they belong to. */
+/** Headers the commits of a plain `Session` (not from {@link loadSession}) produced, waiting for their response. */
 const pending = new WeakMap<Session, Pending>();
-
-function pendingOf(session: Session): Pending {
-  let p = pending.get(session);
-  if (!p) {
-    const headers = new Headers();
-    p = { headers, writer: new OutcomeWriter(headersTarget(headers, () => false)) };
-    pending.set(session, p);
-  }
-  return p;
-}
 
 /** The {@link RequestInfo} of a fetch `Request`. */
 export function requestInfo(request: Request, conn: ConnectionInfo = {}): RequestInfo {
@@ -64,13 +54,9 @@ export async function loadSession(
   request: Request,
   conn?: ConnectionInfo,
 ): Promise<RequestSession> {
-  const loaded = await manager.load(requestInfo(request, conn));
-  const headers = new Headers();
-  const writer = new OutcomeWriter(headersTarget(headers, () => false));
-  // save() mid-handler puts its headers here; commitSession moves them onto the response.
-  const session = new RequestSession(loaded, manager, writer, () => {});
-  pending.set(session, { headers, writer });
-  return session;
+  // save() mid-handler puts its headers in this Headers; commitSession moves them onto the response.
+  const session = new RequestSession<Headers>(manager, HEADERS, new Headers());
+  return manager.load(requestInfo(request, conn), session);
 }
 
 /**
@@ -85,8 +71,20 @@ export async function commitSession(
   session: Session,
   response: Response,
 ): Promise<Response> {
-  const p = pendingOf(session);
-  p.writer.apply(await manager.commit(session));
+  if (session instanceof RequestSession) {
+    const own: unknown = session._response();
+    if (own instanceof Headers) {
+      if (!session._settle()) await session.save();
+      return applyHeaders(response, own);
+    }
+  }
+  let p = pending.get(session);
+  if (!p) {
+    p = { headers: new Headers(), applied: null };
+    pending.set(session, p);
+  }
+  const applied = applyOutcome(HEADERS, p.headers, await manager.commit(session), p.applied);
+  if (applied !== UNSENT) p.applied = applied;
   return applyHeaders(response, p.headers);
 }
 
@@ -125,16 +123,14 @@ export function errorResponse(err: CloakroomError): Response {
   });
 }
 
-/** A {@link HeaderTarget} over a `Headers` object. */
-export function headersTarget(headers: Headers, sent: () => boolean): HeaderTarget {
-  return {
-    sent,
-    get: (name) => headers.get(name) ?? undefined,
-    set: (name, value) => headers.set(name, value),
-    getSetCookies: () => headers.getSetCookie(),
-    setSetCookies: (values) => {
-      headers.delete("set-cookie");
-      for (const v of values) headers.append("set-cookie", v);
-    },
-  };
-}
+/** {@link ResponseHeaders} over a `Headers` object, which never "leaves". */
+const HEADERS: ResponseHeaders<Headers> = {
+  sent: () => false,
+  get: (headers, name) => headers.get(name) ?? undefined,
+  set: (headers, name, value) => headers.set(name, value),
+  getSetCookies: (headers) => headers.getSetCookie(),
+  setSetCookies: (headers, values) => {
+    headers.delete("set-cookie");
+    for (const v of values) headers.append("set-cookie", v);
+  },
+};

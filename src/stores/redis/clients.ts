@@ -22,6 +22,8 @@ export interface RedisCommandSender {
 /** node-redis per-command options (`CommandOptions`): the part we pass. */
 interface NodeRedisCommandOptions {
   abortSignal?: AbortSignal;
+  /** node-redis 6: a per-command deadline; 0 turns it off. */
+  timeout?: number;
 }
 
 /** The subset of a node-redis `createClient()` client we use. */
@@ -98,18 +100,31 @@ export function describeClient(c: RedisClientLike): string {
  */
 export function senderFor(client: RedisClientLike, owned: boolean): RedisCommandSender {
   let send: RedisCommandSender["send"];
+  // One options object per deadline slice, not per command. `timeout: 0`: node-redis 6 would
+  // otherwise give every command its own `AbortSignal.timeout(5000)` (a signal, a timer and a
+  // listener per command, the largest cost of a command in a CPU profile), while the store's
+  // deadlines (deadlines.ts) already bound every command. node-redis 5 ignores the option.
+  let lastSignal: AbortSignal | null = null;
+  let options: NodeRedisCommandOptions = {};
+  const optionsFor = (abortSignal: AbortSignal): NodeRedisCommandOptions => {
+    if (abortSignal !== lastSignal) {
+      lastSignal = abortSignal;
+      options = { abortSignal, timeout: 0 };
+    }
+    return options;
+  };
   if (isIoRedis(client)) {
     // ioredis has no per-command abort: its own enableOfflineQueue: false keeps commands from queueing.
     send = (_key, args) => client.call(args[0]!, ...args.slice(1));
   } else if (isCluster(client)) {
-    send = (key, args, abortSignal) => client.sendCommand(key, false, [...args], { abortSignal });
+    send = (key, args, signal) => client.sendCommand(key, false, [...args], optionsFor(signal));
   } else if (isSentinel(client)) {
     // Every command goes to the master: an authentication read from a lagging
     // replica could see a session that was just revoked (REL-04).
-    send = (_key, args, abortSignal) => client.sendCommand(false, [...args], { abortSignal });
+    send = (_key, args, signal) => client.sendCommand(false, [...args], optionsFor(signal));
   } else {
     const c = client as NodeRedisClientLike;
-    send = (_key, args, abortSignal) => c.sendCommand([...args], { abortSignal });
+    send = (_key, args, signal) => c.sendCommand([...args], optionsFor(signal));
   }
   return {
     send,

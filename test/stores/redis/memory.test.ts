@@ -50,7 +50,7 @@ describeWithService("Redis", unavailable, "redis memory per session", () => {
     s.set("cart", [1, 2, 3]);
     if (userId) s.setUser(userId);
     await sessions.commit(s);
-    return sessionKey("cr:", s._s.key!);
+    return sessionKey("cr:", s._key!);
   }
 
   /** Theirs: express-session + connect-redis 9, cookie settings matching Cloakroom's defaults. */
