@@ -6,10 +6,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { markdownTable, type ScenarioRow } from "../test/faults/support/table.js";
 
-const rows = readFileSync("test-results/faults/rows.jsonl", "utf8")
+const all = readFileSync("test-results/faults/rows.jsonl", "utf8")
   .trim()
   .split("\n")
-  .map((l) => JSON.parse(l) as ScenarioRow & { extra?: string });
+  .map((l) => JSON.parse(l) as ScenarioRow & { full?: boolean });
+// The long form's rows when there are any (a short run may have appended its own since).
+const rows = all.some((r) => r.full) ? all.filter((r) => r.full) : all;
 const table = markdownTable(rows);
 const extras = rows.filter((r) => r.extra).map((r) => `- ${r.scenario}: ${r.extra}`);
 const block = `${table}\n\n${extras.join("\n")}\n`;

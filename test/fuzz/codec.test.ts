@@ -14,7 +14,7 @@ import {
   encodeValue,
 } from "../../src/core/codec.js";
 import { SessionDataError } from "../../src/core/errors.js";
-import { counted, RUNS, reportCases } from "./runs.js";
+import { assertRuns, counted, RUNS, reportCases } from "./runs.js";
 
 afterAll(() => reportCases("codec"));
 
@@ -57,8 +57,8 @@ const anyValue = fc.oneof(
   fc.dictionary(fc.constantFrom("__proto__", "constructor", "prototype", "a"), fc.integer()),
 );
 
-it("accepted values round-trip; refused ones are refused with SessionDataError", () => {
-  fc.assert(
+it("accepted values round-trip; refused ones are refused with SessionDataError", async () => {
+  await assertRuns(
     fc.property(
       anyValue,
       counted((value: unknown) => {
@@ -74,12 +74,12 @@ it("accepted values round-trip; refused ones are refused with SessionDataError",
         same(decodeValue(text), value);
       }),
     ),
-    { numRuns: RUNS },
+    RUNS,
   );
 });
 
-it("decoding never throws and never yields a __proto__ key", () => {
-  fc.assert(
+it("decoding never throws and never yields a __proto__ key", async () => {
+  await assertRuns(
     fc.property(
       fc.oneof(
         fc.string({ unit: "binary" }),
@@ -100,12 +100,12 @@ it("decoding never throws and never yields a __proto__ key", () => {
         walk(v);
       }),
     ),
-    { numRuns: RUNS },
+    RUNS,
   );
 });
 
-it("sizes are UTF-8 byte counts, and keys are checked like values", () => {
-  fc.assert(
+it("sizes are UTF-8 byte counts, and keys are checked like values", async () => {
+  await assertRuns(
     fc.property(
       fc.dictionary(fc.string({ unit: "binary", maxLength: 20 }), fc.string({ unit: "binary" }), {
         maxKeys: 6,
@@ -126,6 +126,6 @@ it("sizes are UTF-8 byte counts, and keys are checked like values", () => {
         expect(encodedSize(fields)).toBe(n);
       }),
     ),
-    { numRuns: RUNS },
+    RUNS,
   );
 });

@@ -12,7 +12,7 @@ import {
   serializeClear,
   serializeToken,
 } from "../../src/core/cookies.js";
-import { counted, RUNS, reportCases } from "./runs.js";
+import { assertRuns, counted, RUNS, reportCases } from "./runs.js";
 
 afterAll(() => reportCases("cookies"));
 
@@ -41,8 +41,8 @@ const otherCookie = fc
   .map(([n, v]) => `${n.join("")}=${v.join("")}`)
   .filter((c) => !c.startsWith("cloakroom=") && !c.startsWith("__Host-cloakroom="));
 
-it("never throws on any header, and returns a short non-empty string or undefined", () => {
-  fc.assert(
+it("never throws on any header, and returns a short non-empty string or undefined", async () => {
+  await assertRuns(
     fc.property(
       fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: "binary", maxLength: 300 })),
       fc.boolean(),
@@ -59,12 +59,12 @@ it("never throws on any header, and returns a short non-empty string or undefine
         }
       }),
     ),
-    { numRuns: RUNS },
+    RUNS,
   );
 });
 
-it("finds a serialized token among any other cookies, in any position", () => {
-  fc.assert(
+it("finds a serialized token among any other cookies, in any position", async () => {
+  await assertRuns(
     fc.property(
       token,
       fc.boolean(),
@@ -78,12 +78,12 @@ it("finds a serialized token among any other cookies, in any position", () => {
         expect(readToken(list.join("; "), cookieName(settings, secure))).toBe(t);
       }),
     ),
-    { numRuns: RUNS },
+    RUNS,
   );
 });
 
-it("the first of two session cookies wins, and a cleared cookie reads as none", () => {
-  fc.assert(
+it("the first of two session cookies wins, and a cleared cookie reads as none", async () => {
+  await assertRuns(
     fc.property(
       token,
       token,
@@ -95,6 +95,6 @@ it("the first of two session cookies wins, and a cleared cookie reads as none", 
         expect(readToken(cleared, name)).toBeUndefined();
       }),
     ),
-    { numRuns: RUNS },
+    RUNS,
   );
 });

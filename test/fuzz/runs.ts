@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 
 /**
  * How many cases each property runs: a few hundred inside `npm test`, many
@@ -33,4 +34,16 @@ export function reportCases(file: string): void {
     join(process.cwd(), "test-results", "fuzz", "counts.jsonl"),
     `${JSON.stringify({ file, cases: n, runs: RUNS, at: new Date().toISOString() })}\n`,
   );
+}
+
+/**
+ * `fc.assert` of a synchronous property in slices of at most 5,000 runs,
+ * yielding between them: a long run must not block the worker's event loop
+ * for minutes (vitest's RPC to the worker times out).
+ */
+export async function assertRuns<Ts>(property: fc.IProperty<Ts>, numRuns: number): Promise<void> {
+  for (let done = 0; done < numRuns; done += 5000) {
+    fc.assert(property, { numRuns: Math.min(5000, numRuns - done) });
+    await new Promise((r) => setImmediate(r));
+  }
 }

@@ -11,14 +11,14 @@ import { BadStoreUrlError } from "../../src/core/errors.js";
 import { createStore, redact, STORE_SCHEMES, schemeOf } from "../../src/stores/create-store.js";
 import { parseRedisUrl } from "../../src/stores/redis/url.js";
 import { splitStoreParams } from "../../src/stores/sql/url-params.js";
-import { counted, RUNS, reportCases } from "./runs.js";
+import { assertRuns, counted, RUNS, reportCases } from "./runs.js";
 
 afterAll(() => reportCases("store-urls"));
 
 const schemes = STORE_SCHEMES.map((s) => s.slice(0, -1));
 
-it("schemeOf accepts exactly the known schemes and refuses anything else typed", () => {
-  fc.assert(
+it("schemeOf accepts exactly the known schemes and refuses anything else typed", async () => {
+  await assertRuns(
     fc.property(
       fc.oneof(
         fc.string({ unit: "binary", maxLength: 60 }),
@@ -38,7 +38,7 @@ it("schemeOf accepts exactly the known schemes and refuses anything else typed",
         expect(url.trim().toLowerCase().startsWith(`${scheme}:`)).toBe(true);
       }),
     ),
-    { numRuns: RUNS },
+    RUNS,
   );
 });
 
@@ -78,8 +78,8 @@ const hostname = fc.oneof(
 const endpoint = fc.record({ host: hostname, port: fc.integer({ min: 1, max: 65535 }) });
 const secret = fc.string({ unit: "grapheme", minLength: 1, maxLength: 16 });
 
-it("Redis URLs parse back to the hosts, credentials and database they were built from", () => {
-  fc.assert(
+it("Redis URLs parse back to the hosts, credentials and database they were built from", async () => {
+  await assertRuns(
     fc.property(
       fc.constantFrom("redis", "rediss", "redis+cluster", "redis+sentinel"),
       fc.array(endpoint, { minLength: 1, maxLength: 4 }),
@@ -116,12 +116,12 @@ it("Redis URLs parse back to the hosts, credentials and database they were built
         }
       }),
     ),
-    { numRuns: RUNS },
+    RUNS,
   );
 });
 
-it("SQL URLs lose table and migrate, and keep every driver parameter", () => {
-  fc.assert(
+it("SQL URLs lose table and migrate, and keep every driver parameter", async () => {
+  await assertRuns(
     fc.property(
       fc.constantFrom("postgres", "postgresql", "mysql", "mariadb"),
       fc.webUrl().map((u) => new URL(u)),
@@ -149,6 +149,6 @@ it("SQL URLs lose table and migrate, and keep every driver parameter", () => {
         expect(back.host).toBe(u.host);
       }),
     ),
-    { numRuns: RUNS },
+    RUNS,
   );
 });
