@@ -10,7 +10,7 @@
  */
 import { createServer } from "node:net";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { FRAMEWORKS } from "../../examples/demo/config.js";
 import {
   chromiumUnavailable,
