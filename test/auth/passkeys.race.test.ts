@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "redis";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPasskeys } from "../../src/auth/index.js";
 import type { SessionStore } from "../../src/core/store.js";
@@ -19,7 +18,7 @@ import { createPostgresStore } from "../../src/stores/postgres/index.js";
 import { createSqliteStore } from "../../src/stores/sqlite/index.js";
 import { server } from "../support/auth-fixture.js";
 import { browser, ORIGIN, passkeyApp, RP_ID, userWithPasskey } from "../support/passkey-fixture.js";
-import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
+import { describeWithService, redisUnavailable, SERVICE_URLS } from "../support/services.js";
 import { dropTable, PG_URL, pgUnavailable, uniqueTable } from "../support/sql.js";
 
 /** Resolves for everyone once `n` callers have arrived. */
@@ -120,20 +119,8 @@ describe("passkey challenge races", () => {
   });
 });
 
-const redisUnavailable = await probe("redis", async () => {
-  const c = createClient({
-    url: SERVICE_URLS.redis,
-    socket: { connectTimeout: 1000, reconnectStrategy: false },
-  });
-  c.on("error", () => undefined);
-  await c.connect();
-  try {
-    await c.ping();
-  } finally {
-    c.destroy();
-  }
-});
-describeWithService("Redis", redisUnavailable, "passkey challenge races on redis", () => {
+const redisDown = await redisUnavailable();
+describeWithService("Redis", redisDown, "passkey challenge races on redis", () => {
   raceSuite("redis (two clients)", {
     open: async () => [
       await createStore(SERVICE_URLS.redis, { keyPrefix: "cr:pkrace:" }),

@@ -12,18 +12,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ADMIN, DemoClient, type DemoServer, startDemo } from "../support/demo-server.js";
-import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
+import { describeWithService, redisUnavailable, SERVICE_URLS } from "../support/services.js";
 import { dropTable, mysqlUnavailable, pgUnavailable, uniqueTable } from "../support/sql.js";
 
 const ROUNDS = Number(process.env.CLOAKROOM_NEAR_CACHE_ROUNDS ?? 100);
 const enc = encodeURIComponent;
 
-const redisDown = await probe("redis", async () => {
-  const { createClient } = await import("redis");
-  const c = createClient({ url: SERVICE_URLS.redis });
-  await c.connect();
-  await c.destroy();
-});
+const redisDown = await redisUnavailable();
 
 /** One user agent (cookie jar) that can talk to any of the three processes. */
 class Device {

@@ -12,7 +12,6 @@ import { join } from "node:path";
 import { record, testKey } from "cloakroom-sessions/testing";
 import mysql from "mysql2/promise";
 import pg from "pg";
-import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionStore } from "../../src/core/store.js";
 import { createStore } from "../../src/stores/create-store.js";
@@ -22,7 +21,7 @@ import { createMysqlStore } from "../../src/stores/mysql/index.js";
 import { createPostgresStore } from "../../src/stores/postgres/index.js";
 import { createSqliteStore } from "../../src/stores/sqlite/index.js";
 import { createTieredStore } from "../../src/stores/tiered/index.js";
-import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
+import { describeWithService, probe, redisUnavailable, SERVICE_URLS } from "../support/services.js";
 import {
   dropTable,
   MYSQL_URL,
@@ -166,20 +165,8 @@ consumeSuite("tiered (memory cache over sqlite)", {
   },
 });
 
-const redisUnavailable = await probe("redis", async () => {
-  const c = createClient({
-    url: SERVICE_URLS.redis,
-    socket: { connectTimeout: 1000, reconnectStrategy: false },
-  });
-  c.on("error", () => undefined);
-  await c.connect();
-  try {
-    await c.ping();
-  } finally {
-    c.destroy();
-  }
-});
-describeWithService("Redis", redisUnavailable, "consumeField on redis", () => {
+const redisDown = await redisUnavailable();
+describeWithService("Redis", redisDown, "consumeField on redis", () => {
   consumeSuite("redis (two clients)", {
     open: async () => [
       await createStore(SERVICE_URLS.redis, { keyPrefix: "cr:consume:" }),

@@ -75,3 +75,18 @@ export function describeWithService(
   );
   describe.skip(`${name} [SKIPPED: ${service} not reachable]`, body);
 }
+
+/** The shared Redis's probe: a real PING through node-redis, with no reconnect attempts. */
+export function redisUnavailable(url: string = SERVICE_URLS.redis): Promise<string | null> {
+  return probe("redis", async () => {
+    const { createClient } = await import("redis");
+    const c = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
+    c.on("error", () => undefined);
+    await c.connect();
+    try {
+      await c.ping();
+    } finally {
+      c.destroy();
+    }
+  });
+}

@@ -24,7 +24,7 @@ import {
   TieredStore,
 } from "../../../src/stores/tiered/index.js";
 import { InstrumentedStore } from "../../conformance/instrumented-store.js";
-import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
+import { describeWithService, redisUnavailable, SERVICE_URLS } from "../../support/services.js";
 import {
   dropTable,
   mysqlUnavailable,
@@ -33,12 +33,7 @@ import {
   uniqueTable,
 } from "../../support/sql.js";
 
-const redisDown = await probe("redis", async () => {
-  const c = createClient({ url: SERVICE_URLS.redis });
-  await c.connect();
-  await c.ping();
-  await c.destroy();
-});
+const redisDown = await redisUnavailable();
 
 const toClose: SessionStore[] = [];
 const tables: ["postgres" | "mysql", string][] = [];
