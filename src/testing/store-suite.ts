@@ -295,6 +295,31 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(encodedSize((await store.get(key, Date.now()))!.data)).toBeLessThanOrEqual(1000);
     });
 
+    it("measures the size limit exactly as encodedSize does: at the limit fits, a byte over does not", async () => {
+      // Found by the store-model fuzz on MariaDB: a server that counts its own
+      // punctuation refused a 53-byte write under a 60-byte limit.
+      const key = testKey();
+      await store.create(key, record({ data: { start: '"yes"' } }));
+      const set = {
+        $meta: "false",
+        a: "-10000000",
+        "k-with-a-longer-name": '" "',
+        nested: '{"x":[1,2,3],"yy":"é"}',
+      };
+      const size = encodedSize({ start: '"yes"', ...set });
+      const patch = (maxBytes: number) =>
+        store.patch(key, { set, unset: [], maxBytes }, Date.now());
+      expect(await patch(size - 1)).toBe("too_large");
+      expect(await patch(size)).toBe("ok");
+      expect((await store.get(key, Date.now()))?.data).toEqual({ start: '"yes"', ...set });
+      // Removing a member frees exactly its bytes.
+      const after = encodedSize({ ...set, b: "1" });
+      const swap = (maxBytes: number) =>
+        store.patch(key, { set: { b: "1" }, unset: ["start"], maxBytes }, Date.now());
+      expect(await swap(after - 1)).toBe("too_large");
+      expect(await swap(after)).toBe("ok");
+    });
+
     it("keeps prototype-named keys as plain data, polluting nothing", async () => {
       const key = testKey();
       const data = JSON.parse(

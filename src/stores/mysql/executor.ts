@@ -3,6 +3,7 @@
  * (client-side binding, so `LIMIT ?` takes a number) with a per-query
  * `timeout`; migrations get a dedicated connection for GET_LOCK.
  */
+import type { MysqlServerInfo } from "../sql/dialects/mysql.js";
 import type { SqlConnection, SqlExecutor, SqlQuery, SqlRow } from "../sql/types.js";
 
 /** A statement as mysql2 takes it. */
@@ -32,6 +33,9 @@ export class MysqlExecutor implements SqlExecutor {
   readonly #pool: MysqlPool;
   readonly #owned: boolean;
   readonly #timeout: number | undefined;
+  /** Which server answers; the dialect's size check reads it (MariaDB's is exact). */
+  readonly server: Mutable<MysqlServerInfo> = { mariadb: undefined };
+  #identifying: Promise<void> | undefined;
 
   constructor(pool: MysqlPool, owned: boolean, queryTimeout: number | undefined) {
     this.#pool = pool;
@@ -39,12 +43,34 @@ export class MysqlExecutor implements SqlExecutor {
     this.#timeout = queryTimeout;
   }
 
-  query(q: SqlQuery): Promise<SqlRow[]> {
-    return retryDeadlock(() => rows(this.#pool, this.#options(q), q));
+  /**
+   * Asks the server for its version, once. A server that cannot answer now
+   * (down at start-up) is asked again after the next statement that succeeds;
+   * until then the size check is the one valid on both servers.
+   */
+  identifyServer(): Promise<void> {
+    if (this.server.mariadb !== undefined) return Promise.resolve();
+    this.#identifying ??= rows(this.#pool, this.#options(VERSION_QUERY), VERSION_QUERY).then(
+      (r) => {
+        this.server.mariadb = /mariadb/i.test(String(r[0]?.version ?? ""));
+      },
+      () => {
+        this.#identifying = undefined;
+      },
+    );
+    return this.#identifying;
   }
 
-  run(q: SqlQuery): Promise<number> {
-    return retryDeadlock(() => affected(this.#pool, this.#options(q), q));
+  async query(q: SqlQuery): Promise<SqlRow[]> {
+    const result = await retryDeadlock(() => rows(this.#pool, this.#options(q), q));
+    if (this.server.mariadb === undefined) void this.identifyServer();
+    return result;
+  }
+
+  async run(q: SqlQuery): Promise<number> {
+    const result = await retryDeadlock(() => affected(this.#pool, this.#options(q), q));
+    if (this.server.mariadb === undefined) void this.identifyServer();
+    return result;
   }
 
   async exclusive<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
@@ -71,6 +97,10 @@ export class MysqlExecutor implements SqlExecutor {
     return this.#timeout === undefined ? { sql: q.sql } : { sql: q.sql, timeout: this.#timeout };
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const VERSION_QUERY: SqlQuery = { sql: "SELECT VERSION() AS version", params: [] };
 
 const DEADLOCK_ATTEMPTS = 3;
 

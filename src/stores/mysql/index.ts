@@ -5,7 +5,7 @@
  */
 import { ConfigurationError } from "../../core/errors.js";
 import { importDriver } from "../driver.js";
-import { mysqlDialect } from "../sql/dialects/mysql.js";
+import { mysqlDialectFor } from "../sql/dialects/mysql.js";
 import { openSqlStore, type SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { MysqlExecutor, type MysqlPool } from "./executor.js";
 
@@ -79,7 +79,11 @@ export async function createMysqlStore(options: MysqlStoreOptions): Promise<SqlS
       })
       .promise();
   }
-  return openSqlStore(new MysqlExecutor(pool, owned, queryTimeout), mysqlDialect, {
+  const executor = new MysqlExecutor(pool, owned, queryTimeout);
+  // MariaDB or MySQL: their size checks differ (see the dialect). A server
+  // that is down now is identified after its first answer.
+  await executor.identifyServer();
+  return openSqlStore(executor, mysqlDialectFor(executor.server), {
     ...(options.table !== undefined ? { table: options.table } : {}),
     migrate: options.migrate === true,
   });
