@@ -1,9 +1,13 @@
 /**
- * The mysql2 shim (MySQL 8, MariaDB 10.11). Statements go through `query`
- * (client-side binding, so `LIMIT ?` takes a number) with a per-query
- * `timeout`; migrations get a dedicated connection for GET_LOCK.
+ * The mysql2 shim (MySQL 8, MariaDB 10.11). Each statement takes a pooled
+ * connection and goes through `query` (client-side binding, so `LIMIT ?`
+ * takes a number); one deadline (`queryTimeout`) bounds the wait for the
+ * connection plus the query (its `timeout` is what is left). Migrations get
+ * a dedicated connection for GET_LOCK.
  */
+
 import type { MysqlServerInfo } from "../sql/dialects/mysql.js";
+import { acquireBefore, remaining } from "../sql/pool-deadline.js";
 import type { SqlConnection, SqlExecutor, SqlQuery, SqlRow } from "../sql/types.js";
 
 /** A statement as mysql2 takes it. */
@@ -50,7 +54,7 @@ export class MysqlExecutor implements SqlExecutor {
    */
   identifyServer(): Promise<void> {
     if (this.server.mariadb !== undefined) return Promise.resolve();
-    this.#identifying ??= rows(this.#pool, this.#options(VERSION_QUERY), VERSION_QUERY).then(
+    this.#identifying ??= this.#pooled(VERSION_QUERY, rows).then(
       (r) => {
         this.server.mariadb = /mariadb/i.test(String(r[0]?.version ?? ""));
       },
@@ -62,13 +66,13 @@ export class MysqlExecutor implements SqlExecutor {
   }
 
   async query(q: SqlQuery): Promise<SqlRow[]> {
-    const result = await retryDeadlock(() => rows(this.#pool, this.#options(q), q));
+    const result = await this.#pooled(q, rows);
     if (this.server.mariadb === undefined) void this.identifyServer();
     return result;
   }
 
   async run(q: SqlQuery): Promise<number> {
-    const result = await retryDeadlock(() => affected(this.#pool, this.#options(q), q));
+    const result = await this.#pooled(q, affected);
     if (this.server.mariadb === undefined) void this.identifyServer();
     return result;
   }
@@ -93,7 +97,41 @@ export class MysqlExecutor implements SqlExecutor {
     if (this.#owned) await this.#pool.end();
   }
 
-  #options(q: SqlQuery): MysqlQueryOptions {
+  /**
+   * `q` on a pooled connection, retried after a deadlock, the pool wait and
+   * every attempt within one deadline. The connection goes back to the pool
+   * as mysql2's own `pool.query` would give it back.
+   */
+  async #pooled<T>(
+    q: SqlQuery,
+    send: (on: MysqlQueryable, options: MysqlQueryOptions, q: SqlQuery) => Promise<T>,
+  ): Promise<T> {
+    const deadline = this.#timeout === undefined ? undefined : performance.now() + this.#timeout;
+    return retryDeadlock(deadline, async () => {
+      const conn =
+        deadline === undefined
+          ? await this.#pool.getConnection()
+          : await acquireBefore(
+              () => this.#pool.getConnection(),
+              (c) => c.release(),
+              deadline,
+              this.#timeout!,
+            );
+      try {
+        const result = await send(conn, this.#options(q, deadline), q);
+        conn.release();
+        return result;
+      } catch (err) {
+        // A read-only server (a failover in progress) is not asked again on this connection.
+        if (isReadOnly(err)) conn.destroy();
+        else conn.release();
+        throw err;
+      }
+    });
+  }
+
+  #options(q: SqlQuery, deadline?: number): MysqlQueryOptions {
+    if (deadline !== undefined) return { sql: q.sql, timeout: remaining(deadline) };
     return this.#timeout === undefined ? { sql: q.sql } : { sql: q.sql, timeout: this.#timeout };
   }
 }
@@ -112,14 +150,21 @@ const DEADLOCK_ATTEMPTS = 3;
  * again is safe, and it is what the server's message asks for. Not inside
  * `exclusive`: there a deadlock rolls back the whole transaction.
  */
-async function retryDeadlock<T>(send: () => Promise<T>): Promise<T> {
+async function retryDeadlock<T>(deadline: number | undefined, send: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();
     } catch (err) {
       if (attempt >= DEADLOCK_ATTEMPTS || (err as { errno?: unknown }).errno !== 1213) throw err;
+      if (deadline !== undefined && performance.now() >= deadline) throw err;
     }
   }
+}
+
+/** ER_OPTION_PREVENTS_STATEMENT (1290), ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION (1792), ER_READ_ONLY_MODE (1836): as mysql2's pool.query. */
+function isReadOnly(err: unknown): boolean {
+  const errno = (err as { errno?: unknown } | null)?.errno;
+  return errno === 1290 || errno === 1792 || errno === 1836;
 }
 
 async function rows(on: MysqlQueryable, options: MysqlQueryOptions, q: SqlQuery) {

@@ -1,8 +1,12 @@
 /**
- * The node-postgres shim: statements go to `pool.query`, migrations get a
- * dedicated client from `pool.connect()`. Each query carries its own
- * `query_timeout`, so a user's pool without one is still bounded.
+ * The node-postgres shim: each statement takes a client from
+ * `pool.connect()` and runs on it; migrations keep one client for their
+ * transaction. One deadline (`queryTimeout`) bounds the wait for a client
+ * plus the query (its `query_timeout` is what is left), so a user's pool
+ * without timeouts, or a pool whose clients are all stuck on a stalled
+ * server, is still bounded.
  */
+import { acquireBefore, remaining } from "../sql/pool-deadline.js";
 import type { SqlConnection, SqlExecutor, SqlQuery, SqlRow } from "../sql/types.js";
 
 /** A query as node-postgres takes it. */
@@ -24,7 +28,7 @@ export interface PgPool {
   end(): Promise<void>;
 }
 
-/** The subset of a pooled `pg` client the store needs (migrations). */
+/** The subset of a pooled `pg` client the store needs: every statement runs on one. */
 export interface PgPoolClient {
   query(config: PgQueryConfig): Promise<PgResult>;
   /** With an error, node-postgres destroys the client instead of reusing it. */
@@ -59,17 +63,41 @@ export class PgExecutor implements SqlExecutor {
    * did not complete — its FATAL came instead of CommandComplete, and a single
    * autocommit statement is atomic — so sending it again is safe. Idle pooled
    * connections killed together each fail this way once, so up to one try per
-   * pooled connection; a server that is really down fails differently
-   * (ECONNREFUSED) and is reported at once.
+   * pooled connection, all within the one deadline; a server that is really
+   * down fails differently (ECONNREFUSED) and is reported at once.
    */
   async #send(q: SqlQuery): Promise<PgResult> {
+    const deadline = this.#timeout === undefined ? undefined : performance.now() + this.#timeout;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#pool.query(this.#config(q));
+        return await this.#once(q, deadline);
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         if (attempt >= MAX_ATTEMPTS || (code !== "57P01" && code !== "57P02")) throw err;
+        if (deadline !== undefined && performance.now() >= deadline) throw err;
       }
+    }
+  }
+
+  /** Takes a client (within the deadline), runs `q` on it with what is left, gives it back. */
+  async #once(q: SqlQuery, deadline: number | undefined): Promise<PgResult> {
+    const client =
+      deadline === undefined
+        ? await this.#pool.connect()
+        : await acquireBefore(
+            () => this.#pool.connect(),
+            (c) => c.release(),
+            deadline,
+            this.#timeout!,
+          );
+    try {
+      const result = await client.query(this.#config(q, deadline));
+      client.release();
+      return result;
+    } catch (err) {
+      // As pg's own pool.query does: a client that saw an error is not reused.
+      client.release(err instanceof Error ? err : true);
+      throw err;
     }
   }
 
@@ -92,9 +120,10 @@ export class PgExecutor implements SqlExecutor {
     if (this.#owned) await this.#pool.end();
   }
 
-  #config(q: SqlQuery): PgQueryConfig {
+  #config(q: SqlQuery, deadline?: number): PgQueryConfig {
     const config: PgQueryConfig = { text: q.sql, values: [...q.params] };
-    if (this.#timeout !== undefined) config.query_timeout = this.#timeout;
+    if (deadline !== undefined) config.query_timeout = remaining(deadline);
+    else if (this.#timeout !== undefined) config.query_timeout = this.#timeout;
     return config;
   }
 }
