@@ -4,14 +4,19 @@
  * headers (GHSA-76c9-3jph-rj3q), streaming without `save()`, error routing.
  */
 import type { AddressInfo } from "node:net";
+import {
+  type AdapterApp,
+  adapterConformance,
+  Client,
+  InstrumentedStore,
+  ADAPTER_SUITE_SECRET as SECRET,
+} from "cloakroom-sessions/testing";
 import express, { type ErrorRequestHandler, type Express } from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { session } from "../../src/adapters/express/index.js";
 import { createSessions, type SessionManager } from "../../src/core/manager.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
-import { type AdapterApp, adapterConformance, SECRET } from "../conformance/adapter-suite.js";
-import { Client } from "../conformance/http-client.js";
-import { InstrumentedStore } from "../conformance/instrumented-store.js";
+import { ADAPTER_STORES } from "../support/adapter-stores.js";
 
 function routes(app: Express): void {
   app.get("/peek", (_req, res) => {
@@ -103,13 +108,13 @@ function starter(factory: typeof express) {
   };
 }
 
-await adapterConformance("express 5", starter(express));
+await adapterConformance("express 5", starter(express), ADAPTER_STORES);
 
 // Express 4 is installed under an alias (devDependency "express4": "npm:express@^4");
 // a variable specifier because it has no types of its own: Express 5's describe it well enough.
 const express4Name = "express4";
 const express4 = ((await import(express4Name)) as { default: typeof express }).default;
-await adapterConformance("express 4", starter(express4));
+await adapterConformance("express 4", starter(express4), ADAPTER_STORES);
 
 describe("express: the held res.end", () => {
   const store = new InstrumentedStore(new MemoryStore({ sweepInterval: 0 }));

@@ -5,14 +5,19 @@
  */
 import { Readable } from "node:stream";
 import fastifyCookie from "@fastify/cookie";
+import {
+  type AdapterApp,
+  adapterConformance,
+  Client,
+  InstrumentedStore,
+  ADAPTER_SUITE_SECRET as SECRET,
+} from "cloakroom-sessions/testing";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionPlugin } from "../../src/adapters/fastify/index.js";
 import { createSessions, type SessionManager } from "../../src/core/manager.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
-import { type AdapterApp, adapterConformance, SECRET } from "../conformance/adapter-suite.js";
-import { Client } from "../conformance/http-client.js";
-import { InstrumentedStore } from "../conformance/instrumented-store.js";
+import { ADAPTER_STORES } from "../support/adapter-stores.js";
 
 type KeyParams = { Params: { key: string } };
 
@@ -85,7 +90,7 @@ async function startApp({ manager }: { manager: SessionManager }): Promise<Adapt
   return listen(app);
 }
 
-await adapterConformance("fastify", startApp);
+await adapterConformance("fastify", startApp, ADAPTER_STORES);
 
 describe("fastify specifics", () => {
   const store = new InstrumentedStore(new MemoryStore({ sweepInterval: 0 }));

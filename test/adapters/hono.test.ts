@@ -3,16 +3,22 @@
  * @hono/node-server, plus Hono specifics (responses with immutable headers,
  * errors thrown by handlers, a custom onError).
  */
+
+import {
+  type AdapterApp,
+  adapterConformance,
+  Client,
+  InstrumentedStore,
+  ADAPTER_SUITE_SECRET as SECRET,
+} from "cloakroom-sessions/testing";
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SessionVariables, session } from "../../src/adapters/hono/index.js";
 import { createSessions, type SessionManager } from "../../src/core/manager.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
-import { type AdapterApp, adapterConformance, SECRET } from "../conformance/adapter-suite.js";
-import { Client } from "../conformance/http-client.js";
-import { InstrumentedStore } from "../conformance/instrumented-store.js";
-import { serveFetch } from "../conformance/serve-fetch.js";
+import { ADAPTER_STORES } from "../support/adapter-stores.js";
+import { serveFetch } from "../support/serve-fetch.js";
 
 type App = Hono<{ Variables: SessionVariables }>;
 
@@ -89,7 +95,7 @@ function startApp({ manager }: { manager: SessionManager }): Promise<AdapterApp>
   return serveFetch(app.fetch);
 }
 
-await adapterConformance("hono", startApp);
+await adapterConformance("hono", startApp, ADAPTER_STORES);
 
 describe("hono specifics", () => {
   const store = new InstrumentedStore(new MemoryStore({ sweepInterval: 0 }));

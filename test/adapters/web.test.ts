@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type AdapterApp, adapterConformance } from "cloakroom-sessions/testing";
 import { describe, expect, it } from "vitest";
 import {
   commitSession,
@@ -16,8 +17,8 @@ import {
 } from "../../src/adapters/web/index.js";
 import { isCloakroomError } from "../../src/core/errors.js";
 import type { SessionManager } from "../../src/core/manager.js";
-import { type AdapterApp, adapterConformance } from "../conformance/adapter-suite.js";
-import { serveFetch } from "../conformance/serve-fetch.js";
+import { ADAPTER_STORES } from "../support/adapter-stores.js";
+import { serveFetch } from "../support/serve-fetch.js";
 
 type Route = (s: RequestSession, arg: string, req: Request) => Promise<Response> | Response;
 
@@ -105,7 +106,7 @@ function startApp({ manager }: { manager: SessionManager }): Promise<AdapterApp>
   return serveFetch(handler(manager));
 }
 
-await adapterConformance("web (fetch helpers)", startApp);
+await adapterConformance("web (fetch helpers)", startApp, ADAPTER_STORES);
 
 describe("cloakroom-sessions/web is runtime-neutral", () => {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

@@ -1,9 +1,9 @@
+import { InstrumentedStore } from "cloakroom-sessions/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import { SessionDataError, SessionTooLargeError } from "../../src/core/errors.js";
 import { createSessions, type SessionManager } from "../../src/core/manager.js";
 import type { Session } from "../../src/core/session.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
-import { InstrumentedStore } from "../conformance/instrumented-store.js";
 
 const SECRET = "s".repeat(32);
 const OLD = "o".repeat(32);

@@ -6,13 +6,13 @@
  * server has already missed the record, so it must wait for it.
  */
 import { randomBytes } from "node:crypto";
+import { InstrumentedStore } from "cloakroom-sessions/testing";
 import { createClient } from "redis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createSessions } from "../../src/core/manager.js";
 import type { SessionStore } from "../../src/core/store.js";
 import { fromExpressSession } from "../../src/migrate/index.js";
 import { createStore } from "../../src/stores/create-store.js";
-import { InstrumentedStore } from "../conformance/instrumented-store.js";
 import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
 import { CookieJar, NEW_SECRET, OLD_SECRET } from "./apps.js";
 import { expressCookie, expressRecord, newSid } from "./old-cookie.js";

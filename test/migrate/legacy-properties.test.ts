@@ -6,12 +6,12 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { InstrumentedStore } from "cloakroom-sessions/testing";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { session } from "../../src/adapters/express/index.js";
 import type { SessionPatch, SessionStore } from "../../src/core/store.js";
 import { createStore } from "../../src/stores/create-store.js";
-import { InstrumentedStore } from "../conformance/instrumented-store.js";
 import { CookieJar, NEW_SECRET } from "./apps.js";
 
 type Legacy = Record<string, unknown> & {

@@ -5,11 +5,12 @@
  * trusted proxy and X-Forwarded-Proto spoofing are in the adapter suite,
  * test/conformance/adapter-cookie-tests.ts.)
  */
+
+import { attributes, Client, type Reply } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigurationError } from "../../src/core/errors.js";
 import { createSessions } from "../../src/core/manager.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
-import { attributes, Client, type Reply } from "../conformance/http-client.js";
 import { OTHER_SECRET, SECRET, type SecApp, startApp } from "../support/security.js";
 
 /** RFC 6265bis §4.1.1 cookie-octet: no CTL, whitespace, DQUOTE, comma, semicolon or backslash. */

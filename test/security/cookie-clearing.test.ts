@@ -7,8 +7,9 @@
  * logout, idle expiry, revocation from elsewhere, and a forged cookie; on
  * Express, Fastify and Hono (cloakroom-sessions/web).
  */
+
+import { attributes, Client, type Reply } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attributes, Client, type Reply } from "../conformance/http-client.js";
 import { FRAMEWORKS, type SecApp, startApp } from "../support/security.js";
 
 const MIN = 60_000;

@@ -8,8 +8,9 @@
  * truncation, 10 KB, bad %-escapes, ";;;", "=", prototype names) is in the
  * adapter suite; these are the rest.
  */
+
+import { Client } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "../conformance/http-client.js";
 import {
   forgeSignedToken,
   OTHER_SECRET,

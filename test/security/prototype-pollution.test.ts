@@ -6,8 +6,9 @@
  * sees `Object.prototype` itself. (express-session 1.8.1, cookie-session
  * 2.1.0, jshttp/cookie #177, TencentRdmCi/session-memory-store PR #3.)
  */
+
+import { Client } from "cloakroom-sessions/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "../conformance/http-client.js";
 import { forgeSignedToken, type SecApp, startApp } from "../support/security.js";
 
 let app: SecApp;

@@ -10,10 +10,10 @@
  * adapter, where the test can hold requests open.
  */
 import { join } from "node:path";
+import { Client } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionStore } from "../../src/core/store.js";
 import { createSqliteStore } from "../../src/stores/sqlite/index.js";
-import { Client } from "../conformance/http-client.js";
 import {
   ADMIN,
   DemoClient,

@@ -9,11 +9,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { attributes, Client } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createSessions } from "../../src/core/manager.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
 import { createSqliteStore } from "../../src/stores/sqlite/index.js";
-import { attributes, Client } from "../conformance/http-client.js";
 import { keyOfToken, SECRET, type SecApp, startApp } from "../support/security.js";
 
 const MIN = 60_000;

@@ -7,8 +7,9 @@
  * @fastify/session #348 (regenerate left the old ID valid) and
  * Flask-Session #76 (a store miss reused the client's sid).
  */
+
+import { Client } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "../conformance/http-client.js";
 import { forgeSignedToken, keyOfToken, type SecApp, startApp } from "../support/security.js";
 
 let app: SecApp;

@@ -12,13 +12,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { Client } from "cloakroom-sessions/testing";
 import { createClient } from "redis";
 import { afterAll, expect, it } from "vitest";
 import type { SessionStore } from "../../src/core/store.js";
 import { signingKeys, signSecret } from "../../src/core/token.js";
 import { createStore } from "../../src/stores/create-store.js";
 import { createSqliteStore } from "../../src/stores/sqlite/index.js";
-import { Client } from "../conformance/http-client.js";
 import { SECRET, startApp } from "../support/security.js";
 import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
 

@@ -5,10 +5,11 @@
  * CSRF secrets and public session handles. 1,000 of each: all distinct,
  * enough random bytes, and every bit position set about half the time.
  */
+
+import { Client } from "cloakroom-sessions/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { csrfToken } from "../../src/auth/csrf.js";
 import { handleOf, mintToken, signingKeys, storeKeyOf } from "../../src/core/token.js";
-import { Client } from "../conformance/http-client.js";
 import { SECRET, type SecApp, startApp } from "../support/security.js";
 
 const N = 1000;

@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
+import { InstrumentedStore } from "cloakroom-sessions/testing";
 import express, { type ErrorRequestHandler, type Express } from "express";
 import Fastify from "fastify";
 import { Hono } from "hono";
@@ -18,8 +19,7 @@ import type { SessionOptions } from "../../src/core/options.js";
 import type { SessionStore } from "../../src/core/store.js";
 import { signingKeys, signSecret, storeKeyOf } from "../../src/core/token.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
-import { InstrumentedStore } from "../conformance/instrumented-store.js";
-import { serveFetch } from "../conformance/serve-fetch.js";
+import { serveFetch } from "./serve-fetch.js";
 
 export const SECRET = "security-suite-secret-0123456789abcdef-0123456789";
 export const OTHER_SECRET = "another-app-secret-0123456789abcdef-0123456789ab";

@@ -11,7 +11,7 @@
  */
 import { tmpdir } from "node:os";
 import { performance } from "node:perf_hooks";
-import { record, testKey, testUser } from "cloakroom-sessions/testing";
+import { InstrumentedStore, record, testKey, testUser } from "cloakroom-sessions/testing";
 import { createClient } from "redis";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type { SessionStore, StoredSession } from "../../../src/core/store.js";
@@ -23,7 +23,6 @@ import {
   createRedisBus,
   TieredStore,
 } from "../../../src/stores/tiered/index.js";
-import { InstrumentedStore } from "../../conformance/instrumented-store.js";
 import { describeWithService, redisUnavailable, SERVICE_URLS } from "../../support/services.js";
 import {
   dropTable,

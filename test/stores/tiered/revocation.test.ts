@@ -7,14 +7,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { record, testKey, testUser } from "cloakroom-sessions/testing";
+import { InstrumentedStore, record, testKey, testUser } from "cloakroom-sessions/testing";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import type { SessionStore, StoredSession } from "../../../src/core/store.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { FileStore } from "../../../src/stores/file/index.js";
 import { MemoryStore } from "../../../src/stores/memory/index.js";
 import { TieredStore } from "../../../src/stores/tiered/index.js";
-import { InstrumentedStore } from "../../conformance/instrumented-store.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cloakroom-tiered-rev-"));

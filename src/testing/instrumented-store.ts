@@ -5,8 +5,8 @@
  * be held, to order two requests deterministically. The records live in the
  * wrapped store; nothing here answers in its place.
  */
-import { StoreUnavailableError } from "../../src/core/errors.js";
-import type { SessionPatch, SessionStore } from "../../src/core/store.js";
+import { StoreUnavailableError } from "../core/errors.js";
+import type { SessionPatch, SessionStore } from "../core/store.js";
 
 type Method =
   | "get"

@@ -1,9 +1,12 @@
 /**
- * The adapter conformance suite: the session semantics of CONTRACT §2 as a
- * browser sees them, over real HTTP on 127.0.0.1, for every adapter and on
- * more than one store. An adapter's test file calls
- * `await adapterConformance("express", startApp)`, where `startApp` serves
- * these routes with that framework (see the adapter test files):
+ * The adapter conformance suite: the session semantics (cookie attributes,
+ * lazy creation, field-level writes, rotation, logout, hostile cookies, a
+ * store that is down, the size limit) as a browser sees them, over real HTTP
+ * on 127.0.0.1. Cloakroom's Express, Fastify, Hono and fetch adapters pass it;
+ * an adapter for another framework proves itself by calling
+ * `await adapterConformance("koa", startApp)` from a Vitest test file, where
+ * `startApp` serves these routes with that framework (Cloakroom's own are in
+ * its `test/adapters/*.test.ts`):
  *
  * | route | does |
  * |---|---|
@@ -25,23 +28,26 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BadStoreUrlError } from "../../src/core/errors.js";
-import { createSessions, type SessionManager } from "../../src/core/manager.js";
-import type { SessionOptions } from "../../src/core/options.js";
-import type { SessionStore } from "../../src/core/store.js";
-import { createStore } from "../../src/stores/create-store.js";
-import { MemoryStore } from "../../src/stores/memory/index.js";
-import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
+import { createSessions, type SessionManager } from "../core/manager.js";
+import type { SessionOptions } from "../core/options.js";
+import type { SessionStore } from "../core/store.js";
+import { MemoryStore } from "../stores/memory/index.js";
 import { registerCookieTests } from "./adapter-cookie-tests.js";
 import { registerFaultTests } from "./adapter-fault-tests.js";
 import { registerLifecycleTests } from "./adapter-lifecycle-tests.js";
 import { Client } from "./http-client.js";
 import { InstrumentedStore } from "./instrumented-store.js";
 
+/** A running app under test: its base URL (`http://127.0.0.1:<port>`) and how to stop it. */
 export interface AdapterApp {
   url: string;
   close(): Promise<void>;
 }
+
+/**
+ * Starts the app of the routes above on a free port, its sessions from
+ * `manager` (the suite starts several: other options, other secrets).
+ */
 export type StartApp = (opts: { manager: SessionManager }) => Promise<AdapterApp>;
 
 /** What each group of tests gets: the running app, its store, and a way to start variants. */
@@ -53,62 +59,74 @@ export interface SuiteContext {
   startWith(options: Partial<SessionOptions>): Promise<Client>;
 }
 
-export const SECRET = "adapter-suite-secret-0123456789abcdef-0123456789";
-
-interface Backend {
-  name: string;
-  /** The store, or why this variant cannot run (`service`: a server that did not answer). */
-  open(dir: string): Promise<SessionStore | { skip: string; service?: string }>;
+/** Why a store cannot run here; `service` names the server that did not answer. */
+export interface SkippedStore {
+  skip: string;
+  service?: string;
 }
 
-const BACKENDS: Backend[] = [
-  { name: "memory", open: async () => new MemoryStore({ sweepInterval: 0 }) },
-  {
-    name: "sqlite",
-    open: async (dir) => {
-      try {
-        return await createStore(`sqlite:${join(dir, "sessions.db")}`);
-      } catch (err) {
-        // Only the placeholder of a store not written yet is a skip; any other failure fails.
-        if (err instanceof BadStoreUrlError) return { skip: err.message };
-        throw err;
-      }
-    },
-  },
-  {
-    name: "redis",
-    open: async () => {
-      const keyPrefix = `cr:adapter:${process.pid}:${Date.now()}:`;
-      let store: SessionStore | undefined;
-      const unavailable = await probe("redis", async () => {
-        store = await createStore(SERVICE_URLS.redis, { keyPrefix });
-        await store.get("probe", Date.now());
-      });
-      if (unavailable === null && store) return store;
-      await store?.close().catch((err) => console.warn("closing the probe store failed", err));
-      return { skip: unavailable ?? "no store", service: "Redis" };
-    },
-  },
-];
+/** A store the suite runs the adapter on. */
+export interface AdapterStore {
+  name: string;
+  /** The store, or why it cannot run here. `dir` is a fresh temporary folder, removed afterwards. */
+  open(dir: string): Promise<SessionStore | SkippedStore>;
+}
 
-export async function adapterConformance(name: string, startApp: StartApp): Promise<void> {
-  for (const backend of BACKENDS) {
+export interface AdapterConformanceOptions {
+  /**
+   * The stores to run on, one suite each.
+   * @default one in-memory store
+   */
+  stores?: readonly AdapterStore[];
+  /**
+   * Registers the suite of a store that could not open, in place of it (for
+   * example a failing test when a CI run requires every service).
+   * @default `describe.skip` with the reason in its title, and a warning
+   */
+  onSkip?(title: string, skipped: SkippedStore): void;
+}
+
+/** The secret of the suite's managers. */
+export const ADAPTER_SUITE_SECRET = "adapter-suite-secret-0123456789abcdef-0123456789";
+
+const MEMORY: AdapterStore = {
+  name: "memory",
+  open: async () => new MemoryStore({ sweepInterval: 0 }),
+};
+
+function skipped(title: string, s: SkippedStore): void {
+  console.warn(`SKIPPED ${title}: ${s.skip}`);
+  describe.skip(`${title} [SKIPPED: ${s.skip}]`, () => {
+    it("needs the store", () => {});
+  });
+}
+
+/**
+ * Registers the adapter conformance suite for the adapter `name`, once per
+ * store. Call it at the top level of a Vitest test file, awaited (stores are
+ * opened before the tests are registered, so one that cannot open is skipped
+ * by name).
+ * @example
+ * await adapterConformance("koa", async ({ manager }) => startKoaApp(manager));
+ */
+export async function adapterConformance(
+  name: string,
+  startApp: StartApp,
+  options: AdapterConformanceOptions = {},
+): Promise<void> {
+  for (const backend of options.stores ?? [MEMORY]) {
     const dir = mkdtempSync(join(tmpdir(), `cloakroom-adapter-${name}-`));
-    const opened = await backend.open(dir);
     const title = `adapter conformance: ${name} on ${backend.name}`;
-    if ("skip" in opened && opened.service !== undefined) {
+    let opened: SessionStore | SkippedStore;
+    try {
+      opened = await backend.open(dir);
+    } catch (err) {
       rmSync(dir, { recursive: true, force: true });
-      describeWithService(opened.service, opened.skip, title, () => {
-        it("needs the service", () => {});
-      });
-      continue;
+      throw err;
     }
     if ("skip" in opened) {
       rmSync(dir, { recursive: true, force: true });
-      console.warn(`SKIPPED ${title}: ${opened.skip}`);
-      describe.skip(`${title} [SKIPPED: ${opened.skip}]`, () => {
-        it("needs the store", () => {});
-      });
+      (options.onSkip ?? skipped)(title, opened);
       continue;
     }
     await opened.migrate?.();
@@ -117,9 +135,9 @@ export async function adapterConformance(name: string, startApp: StartApp): Prom
       const apps: AdapterApp[] = [];
       const ctx = {
         store,
-        manager: createSessions({ store, secrets: [SECRET] }),
+        manager: createSessions({ store, secrets: [ADAPTER_SUITE_SECRET] }),
         startWith: async (options: Partial<SessionOptions>) => {
-          const manager = createSessions({ store, secrets: [SECRET], ...options });
+          const manager = createSessions({ store, secrets: [ADAPTER_SUITE_SECRET], ...options });
           const app = await startApp({ manager });
           apps.push(app);
           return new Client(app.url);
