@@ -35,8 +35,11 @@ export const AUDIT_EVENT_TYPES = [
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
-/** Who ended sessions, on `session.revoked`. */
-export type RevokedBy = "user" | "admin" | "password-change" | "cap";
+/**
+ * Who ended sessions, on `session.revoked`; `credential-change`: a session
+ * met signed in under an old credential version (`User.credentialVersion`).
+ */
+export type RevokedBy = "user" | "admin" | "password-change" | "cap" | "credential-change";
 
 /** Why a cookie was ignored, on `cookie.refused` (the signal for session-ID guessing). */
 export type CookieRefusal = "malformed" | "bad_signature" | "unknown" | "expired";

@@ -7,17 +7,31 @@
  */
 import { parseDuration } from "../core/duration.js";
 import { ConfigurationError } from "../core/errors.js";
+import { interleave } from "../core/interleave.js";
 import type { Session } from "../core/session.js";
 import { recordProof } from "./amr.js";
 import { AuditTrail } from "./audit.js";
-import { type AuthContext, registerContext, rotateSignedIn } from "./context.js";
+import {
+  type AuthContext,
+  META,
+  registerContext,
+  rotateSignedIn,
+  versionString,
+} from "./context.js";
 import { checkCsrf } from "./csrf.js";
 import { describeDevice } from "./devices.js";
 import { createGuards } from "./guards.js";
 import { createPasswordHasher } from "./password.js";
 import { establishSession } from "./sign-in.js";
 import { createLoginThrottle } from "./throttle.js";
-import type { Auth, AuthOptions, CredentialFailure, RecheckResult, User } from "./types.js";
+import type {
+  Auth,
+  AuthOptions,
+  CredentialFailure,
+  RecheckResult,
+  User,
+  UserCredentials,
+} from "./types.js";
 
 const INVALID: CredentialFailure = Object.freeze({ ok: false, reason: "invalid" });
 const UNAUTHENTICATED = Object.freeze({ ok: false, reason: "unauthenticated" } as const);
@@ -86,13 +100,15 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
    * Verifies `password` for `username` with throttling; the shared core of
    * login and re-checks. `known` receives the account's id when the name
    * exists, for the audit trail only (the result never tells the caller).
+   * On success `proved` is the credentials record the password was checked
+   * against (its hash as now stored, after a rehash), read before the check.
    */
   const checkPassword = async (
     username: string,
     password: unknown,
     ip: string | null,
     known?: (id: string) => void,
-  ): Promise<{ ok: true; id: string } | CredentialFailure> => {
+  ): Promise<{ ok: true; id: string; proved: UserCredentials } | CredentialFailure> => {
     // Reserved before the hash: concurrent guesses each take their own count.
     const reservation = ctx.throttle ? await ctx.throttle.reserve(username, ip) : null;
     if (reservation && !reservation.allowed)
@@ -114,9 +130,12 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       return INVALID;
     }
     await reservation?.settle("success");
+    let proved: UserCredentials = creds;
     if (result.needsRehash) {
       try {
-        await users.setPasswordHash(creds.id, await hasher.hash(password));
+        const rehashed = await hasher.hash(password);
+        await users.setPasswordHash(creds.id, rehashed, "rehash");
+        proved = { ...creds, passwordHash: rehashed };
       } catch (err) {
         // The login itself is sound; the upgrade is retried at the next one.
         sessions.options.logger.warn("cloakroom/auth: could not store a rehashed password", {
@@ -124,7 +143,21 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
         });
       }
     }
-    return { ok: true, id: creds.id };
+    return { ok: true, id: creds.id, proved };
+  };
+
+  /**
+   * True while `username` still names the account and the credential that
+   * `proved` was read as: the same hash, the same version.
+   */
+  const unchanged = async (username: string, proved: UserCredentials): Promise<boolean> => {
+    const now = await users.findByUsername(username);
+    return (
+      now !== null &&
+      now.id === proved.id &&
+      now.passwordHash === proved.passwordHash &&
+      versionString(now.credentialVersion) === versionString(proved.credentialVersion)
+    );
   };
 
   const signedIn = async (session: Session): Promise<U | null> => guards.currentUser(session);
@@ -170,8 +203,21 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       const r = await checkPassword(username, password, ip, (id) => {
         account = id;
       });
-      const user = r.ok ? await users.findById(r.id) : null;
-      if (!r.ok || !user) {
+      // Tests pause here: the password is verified, no session is written yet.
+      if (r.ok) await interleave("auth.login.verified");
+      const found = r.ok ? await users.findById(r.id) : null;
+      // The credential changed since it was read for the check (a password
+      // change in between): the old password signs nobody in.
+      const proved = r.ok ? r.proved : null;
+      const version = versionString(proved?.credentialVersion);
+      const user =
+        found &&
+        (version === undefined ||
+          found.credentialVersion === undefined ||
+          versionString(found.credentialVersion) === version)
+          ? found
+          : null;
+      if (!r.ok || !user || !proved) {
         // The account's id when the name exists: the owner sees attempts on their account.
         ctx.audit.emit(
           session,
@@ -187,12 +233,26 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
         );
         return r.ok ? INVALID : r; // !user: deleted between the two look-ups
       }
-      await establishSession(ctx, session, user, {
+      const established = await establishSession(ctx, session, user, {
         remember: input.remember === true,
         methods: ["pwd"],
         username,
         ip,
+        // Read before the hash was checked: a change during the check leaves it stale.
+        credentialVersion: proved.credentialVersion ?? user.credentialVersion,
+        // Without a version a change during the login is only seen here.
+        stillValid: () => unchanged(username, proved),
       });
+      if (!established) {
+        ctx.audit.emit(session, {
+          type: "login.failed",
+          reason: "invalid",
+          username,
+          userId: user.id,
+          ip,
+        });
+        return INVALID;
+      }
       return { ok: true, user };
     },
 
@@ -269,7 +329,14 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
         ? { ok: true, user }
         : await recheck(session, input.current, "password.change_failed");
       if (!r.ok) return r;
-      await users.setPasswordHash(r.user.id, await hasher.hash(input.next));
+      await users.setPasswordHash(r.user.id, await hasher.hash(input.next), "change");
+      // This session goes on under the new credential version; read after the write.
+      const changed = await users.findById(r.user.id);
+      if (!changed) {
+        session.destroy();
+        return UNAUTHENTICATED;
+      }
+      session.setMeta(META.credentialVersion, versionString(changed.credentialVersion));
       const handle = session.id;
       // Every other session ends (ASVS 5.0 7.4.3); this one continues under a new token.
       const count = await sessions.revokeUserSessions(r.user.id, {

@@ -21,6 +21,11 @@ export const META = {
   webauthn: "webauthn",
   /** The roles seen at the last check, sorted and joined: a change rotates the session (SM-05). */
   roles: "roles",
+  /**
+   * The user's credential version at sign-in (`User.credentialVersion`, as a
+   * string): a session whose version is no longer the user's is not signed in.
+   */
+  credentialVersion: "cv",
   /** Set by the core for "remember me" sessions. */
   persistent: "persistent",
 } as const;
@@ -43,6 +48,11 @@ export interface AuthContext<U extends User> {
 /** @internal The roles as stored in `$roles`: order-insensitive. */
 export function rolesFingerprint(roles: readonly string[]): string {
   return [...roles].sort().join("\n");
+}
+
+/** @internal A credential version as stored in `$cv`; undefined when the directory keeps none. */
+export function versionString(v: string | number | undefined | null): string | undefined {
+  return v === undefined || v === null ? undefined : String(v);
 }
 
 /**

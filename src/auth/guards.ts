@@ -10,7 +10,13 @@
  */
 import type { Session } from "../core/session.js";
 import { authenticationOf } from "./amr.js";
-import { type AuthContext, META, rolesFingerprint, rotateSignedIn } from "./context.js";
+import {
+  type AuthContext,
+  META,
+  rolesFingerprint,
+  rotateSignedIn,
+  versionString,
+} from "./context.js";
 import type { GuardResult, User } from "./types.js";
 
 const UNAUTHENTICATED = Object.freeze({
@@ -40,7 +46,8 @@ export interface RecentAuthOptions {
 export interface Guards<U extends User> {
   /**
    * The signed-in user, fresh from the directory, or null. When the user no
-   * longer exists the session is destroyed. When the user's roles changed
+   * longer exists, or their `credentialVersion` is not the one the session
+   * was signed in under, the session is destroyed. When the user's roles changed
    * since the last request the session token is rotated (SM-05).
    */
   currentUser(session: Session): Promise<U | null>;
@@ -76,6 +83,24 @@ export function createGuards<U extends User>(ctx: AuthContext<U>): Guards<U> {
     if (user === null) {
       session.destroy(); // deleted account: its sessions must not outlive it
       return null;
+    }
+    const version = versionString(user.credentialVersion);
+    if (version !== undefined) {
+      const signedInUnder = session.getMeta<string>(META.credentialVersion);
+      if (signedInUnder !== undefined && signedInUnder !== version) {
+        // The password (or another credential) changed since this sign-in,
+        // here or on another server: the session ends (issue 10 finding 2).
+        ctx.audit.emit(session, {
+          type: "session.revoked",
+          by: "credential-change",
+          userId,
+          count: 1,
+        });
+        session.destroy();
+        return null;
+      }
+      // A session signed in before versions were kept adopts the current one.
+      if (signedInUnder === undefined) session.setMeta(META.credentialVersion, version);
     }
     const seen = session.getMeta<string>(META.roles);
     const now = rolesFingerprint(user.roles);

@@ -79,6 +79,7 @@ export type {
   GuardResult,
   LoginInput,
   LoginResult,
+  PasswordHashReason,
   RecheckResult,
   User,
   UserCredentials,

@@ -4,14 +4,19 @@
  * fixation), data dropped but for `keepOnLogin`, a fresh CSRF secret, how
  * and when the user authenticated, the per-user session cap.
  */
+import { interleave } from "../core/interleave.js";
 import type { ReadonlyJsonValue } from "../core/json.js";
 import type { Session } from "../core/session.js";
 import { type AuthMethod, recordProof } from "./amr.js";
-import { type AuthContext, META, rolesFingerprint } from "./context.js";
+import { type AuthContext, META, rolesFingerprint, versionString } from "./context.js";
 import { resetCsrf } from "./csrf.js";
 import type { User } from "./types.js";
 
-/** @internal Signs `user` into `session` and commits it. */
+/**
+ * @internal Signs `user` into `session` and commits it. Resolves to false,
+ * with the session destroyed, when `stillValid` says after the commit that
+ * the credential it was proved with changed meanwhile.
+ */
 export async function establishSession<U extends User>(
   ctx: AuthContext<U>,
   session: Session,
@@ -22,8 +27,19 @@ export async function establishSession<U extends User>(
     /** For the audit event: the name as typed (password) or the account's (passkey). */
     username: string;
     ip: string | null;
+    /**
+     * The user's credential version when the proof was checked (read before
+     * it, so a change during the check leaves the session stale).
+     */
+    credentialVersion: string | number | undefined;
+    /**
+     * Asked after the commit: is the credential still the one proved? A
+     * change that landed before the commit ended no session of ours, so we
+     * end it; one after the commit finds it stored and revokes it.
+     */
+    stillValid?: () => Promise<boolean>;
   },
-): Promise<void> {
+): Promise<boolean> {
   const kept: [string, ReadonlyJsonValue][] = [];
   for (const k of ctx.keepOnLogin) {
     const v = session.get(k);
@@ -38,7 +54,22 @@ export async function establishSession<U extends User>(
   resetCsrf(session);
   recordProof(session, options.methods, ctx.now(), true);
   session.setMeta(META.roles, rolesFingerprint(user.roles));
+  session.setMeta(META.credentialVersion, versionString(options.credentialVersion));
+  await interleave("auth.sign-in.commit");
   await ctx.sessions.commit(session);
+  let valid = true;
+  try {
+    if (options.stillValid) valid = await options.stillValid();
+  } catch (err) {
+    valid = false;
+    throw err; // the directory failed: nothing certain, so nobody is signed in
+  } finally {
+    if (!valid) {
+      session.destroy();
+      await ctx.sessions.commit(session);
+    }
+  }
+  if (!valid) return false;
   // After the commit, so the event names the new session, not the pre-login one.
   ctx.audit.emit(session, {
     type: "login.succeeded",
@@ -48,6 +79,7 @@ export async function establishSession<U extends User>(
     method: options.methods.includes("passkey") ? "passkey" : "password",
   });
   await enforceCap(ctx, session, user.id);
+  return true;
 }
 
 /**

@@ -17,6 +17,18 @@ export interface User {
   username: string;
   /** Looked up fresh on each request, so a role removed by an admin is gone at the next one. */
   roles: readonly string[];
+  /**
+   * Changes whenever the user's credentials do (password set or reset,
+   * account disabled, anything after which old sessions must end): a
+   * counter column bumped by `setPasswordHash(…, "change")`, or the time of
+   * the last change. Each session keeps the version it was signed in under;
+   * one whose version no longer matches is not signed in (destroyed at its
+   * next request), on every server, because it is compared with what
+   * `findById` returns on every request: no extra store or directory call.
+   * Absent: sessions are not checked this way (a password change through
+   * `changePassword` still ends them, in-flight logins included).
+   */
+  credentialVersion?: string | number;
 }
 
 /** What login needs to check a password. */
@@ -24,7 +36,16 @@ export interface UserCredentials {
   id: string;
   /** A PHC string, e.g. `$argon2id$v=19$m=19456,t=2,p=1$…`. */
   passwordHash: string;
+  /** {@link User.credentialVersion}, read with the hash it goes with. */
+  credentialVersion?: string | number;
 }
+
+/**
+ * Why `setPasswordHash` is called: `"change"` a new password (bump the
+ * credential version), `"rehash"` the same password under new hashing
+ * parameters (keep it: the sessions stay valid).
+ */
+export type PasswordHashReason = "change" | "rehash";
 
 /**
  * Where users live: the app implements it (SQL table, LDAP, anything).
@@ -34,6 +55,9 @@ export interface UserCredentials {
  *   findByUsername: async (name) => db.get("SELECT id, password_hash AS passwordHash FROM users WHERE username = ?", name) ?? null,
  *   findById: async (id) => { const u = db.get("SELECT id, username, roles FROM users WHERE id = ?", id); return u ? { ...u, roles: u.roles.split(",") } : null; },
  *   setPasswordHash: async (id, hash) => { db.run("UPDATE users SET password_hash = ? WHERE id = ?", hash, id); },
+ *   // With a credential version (signs out sessions of a changed password on every server):
+ *   // SELECT …, cred_version AS credentialVersion in both finds, and
+ *   // UPDATE users SET password_hash = ?, cred_version = cred_version + (? = 'change') WHERE id = ?
  * };
  */
 export interface UserDirectory<U extends User = User> {
@@ -41,8 +65,12 @@ export interface UserDirectory<U extends User = User> {
   findByUsername(username: string): Promise<UserCredentials | null>;
   /** Called on every guarded request: keep it cheap (an indexed primary-key lookup). */
   findById(id: string): Promise<U | null>;
-  /** Stores a new hash (password change, or a rehash after the parameters changed). */
-  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+  /**
+   * Stores a new hash: a password change (`reason` `"change"`: bump
+   * {@link User.credentialVersion} in the same write), or a rehash after the
+   * parameters changed (`"rehash"`: keep it).
+   */
+  setPasswordHash(id: string, passwordHash: string, reason: PasswordHashReason): Promise<void>;
   /**
    * Permissions of a user, when they do not follow from `options.permissions`
    * (a role → permissions map). Called fresh on each `requirePermission`.

@@ -168,7 +168,7 @@ describe("passkey-only accounts", () => {
         response,
         name: "Phone",
         createAccount: async (a) => {
-          app.users.rows.set(a.id, { ...a, roles: [], passwordHash: "" });
+          app.users.rows.set(a.id, { ...a, roles: [], passwordHash: "", credentialVersion: 1 });
           app.passwordless.add(a.id);
         },
       }),

@@ -6,6 +6,7 @@
 import {
   type AuthOptions,
   createAuth,
+  type PasswordHashReason,
   type User,
   type UserDirectory,
 } from "../../src/auth/index.js";
@@ -39,34 +40,51 @@ export class Clock {
 
 interface Row extends User {
   passwordHash: string;
+  credentialVersion: number;
 }
 
-/** A user directory in a Map, counting look-ups. */
+/**
+ * A user directory in a Map, counting look-ups. With `versioned` it keeps a
+ * credential version (bumped by a password change, not by a rehash), as a
+ * `cred_version` column would; without, it keeps none, like an app that
+ * never added one.
+ */
 export class Users implements UserDirectory {
   readonly rows = new Map<string, Row>();
   findByIdCalls = 0;
   #next = 1;
+  readonly #versioned: boolean;
+
+  constructor(options: { versioned?: boolean } = {}) {
+    this.#versioned = options.versioned ?? false;
+  }
 
   async add(username: string, password: string, roles: string[] = [], hash?: string) {
     const id = `u${this.#next++}`;
     const passwordHash = hash ?? (await fastHasher.hash(password));
-    this.rows.set(id, { id, username, roles, passwordHash });
+    this.rows.set(id, { id, username, roles, passwordHash, credentialVersion: 1 });
     return id;
+  }
+  #version(r: Row) {
+    return this.#versioned ? { credentialVersion: r.credentialVersion } : {};
   }
   async findByUsername(username: string) {
     for (const r of this.rows.values()) {
-      if (r.username === username) return { id: r.id, passwordHash: r.passwordHash };
+      if (r.username === username)
+        return { id: r.id, passwordHash: r.passwordHash, ...this.#version(r) };
     }
     return null;
   }
-  async findById(id: string) {
+  async findById(id: string): Promise<User | null> {
     this.findByIdCalls++;
     const r = this.rows.get(id);
-    return r ? { id: r.id, username: r.username, roles: [...r.roles] } : null;
+    return r ? { id: r.id, username: r.username, roles: [...r.roles], ...this.#version(r) } : null;
   }
-  async setPasswordHash(id: string, hash: string) {
+  async setPasswordHash(id: string, hash: string, reason: PasswordHashReason = "change") {
     const r = this.rows.get(id);
-    if (r) r.passwordHash = hash;
+    if (!r) return;
+    r.passwordHash = hash;
+    if (reason === "change") r.credentialVersion++;
   }
 }
 

@@ -301,6 +301,8 @@ function buildPasskeys<U extends User>(
         methods: methodsOf(r.userVerified),
         username: user.username,
         ip,
+        // A passkey proves no password: the version read now is the one it signs in under.
+        credentialVersion: user.credentialVersion,
       });
       return { ok: true, user };
     },
@@ -413,6 +415,7 @@ function buildPasskeys<U extends User>(
         methods,
         username: user.username,
         ip: input.ip ?? null,
+        credentialVersion: user.credentialVersion,
       });
     }
     // Adding a passkey to a signed-in account proves no identity (the key is
