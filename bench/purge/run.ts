@@ -13,7 +13,7 @@
 import { mkdirSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createStore } from "../../src/stores/create-store.js";
-import { runCleanup } from "../../src/stores/sql/cleanup.js";
+import { runCleanup } from "../../src/stores/maintenance/cleanup.js";
 import type { SqlStore } from "../../src/stores/sql/sql-store.js";
 import { dropBenchTable, type SeedTarget, seedExpired } from "./seed.js";
 

@@ -3,7 +3,7 @@
  * bowser (MIT), an optional peer imported on first use. ua-parser-js 2.x is
  * AGPL-3.0, which would bind every app that ships it, so it is not used.
  */
-import { importDriver } from "../stores/driver.js";
+import { importDriver } from "../util/driver.js";
 
 type Bowser = typeof import("bowser");
 

@@ -18,7 +18,7 @@
  */
 import { base64url, randomBytes } from "../core/crypto.js";
 import { ConfigurationError } from "../core/errors.js";
-import { importDriver } from "../stores/driver.js";
+import { importDriver } from "../util/driver.js";
 import { AuthBusyError, PasswordRejectedError } from "./errors.js";
 import { Gate } from "./gate.js";
 

@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline/promises";
-import type { ProgressStream } from "../stores/sql/cleanup.js";
+import type { ProgressStream } from "../stores/maintenance/cleanup.js";
 
 /** Where commands write: the terminal by default, a buffer in tests. */
 export interface Output {

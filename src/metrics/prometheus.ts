@@ -10,7 +10,7 @@ import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { AuditSink } from "../auth/audit.js";
 import type { SessionManager } from "../core/manager.js";
 import type { SessionStore } from "../core/store.js";
-import { importDriver } from "../stores/driver.js";
+import { importDriver } from "../util/driver.js";
 import { type StoreOperation, wrapStore } from "./wrap-store.js";
 
 type PromClient = typeof import("prom-client");

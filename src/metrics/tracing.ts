@@ -14,7 +14,7 @@
  */
 import type { Span, Tracer } from "@opentelemetry/api";
 import type { SessionStore } from "../core/store.js";
-import { requireDriver } from "../stores/driver.js";
+import { requireDriver } from "../util/driver.js";
 import { wrapStore } from "./wrap-store.js";
 
 type OtelApi = typeof import("@opentelemetry/api");

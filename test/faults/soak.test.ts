@@ -17,7 +17,7 @@ import { createClient } from "redis";
 import { afterAll, expect, it } from "vitest";
 import type { SessionStore } from "../../src/core/store.js";
 import { createStore } from "../../src/stores/create-store.js";
-import { startReaper } from "../../src/stores/sql/reaper.js";
+import { startReaper } from "../../src/stores/maintenance/reaper.js";
 import { probe, REQUIRE_SERVICES, SERVICE_URLS } from "../support/services.js";
 import { dropTable, MYSQL_URL, mysqlUnavailable, PG_URL, pgUnavailable } from "../support/sql.js";
 import { startApp } from "./support/app.js";

@@ -25,7 +25,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { SessionManager } from "../../core/manager.js";
 import type { SessionOptions } from "../../core/options.js";
 import type { RequestInfo } from "../../core/session.js";
-import { requireDriver } from "../../stores/driver.js";
+import { requireDriver } from "../../util/driver.js";
 import { managerOf } from "../common/manager-of.js";
 import type { ResponseHeaders } from "../common/outcome.js";
 import { RequestSession } from "../common/request-session.js";

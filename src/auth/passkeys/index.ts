@@ -18,7 +18,7 @@ import type * as SimpleWebAuthnHelpers from "@simplewebauthn/server/helpers";
 import { parseDuration } from "../../core/duration.js";
 import { ConfigurationError } from "../../core/errors.js";
 import type { Session } from "../../core/session.js";
-import { importDriver } from "../../stores/driver.js";
+import { importDriver } from "../../util/driver.js";
 import { type AuthMethod, recordProof } from "../amr.js";
 import { type AuthContext, contextOf } from "../context.js";
 import { establishSession } from "../sign-in.js";

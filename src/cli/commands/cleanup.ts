@@ -1,5 +1,5 @@
 import { hasNativeTtl } from "../../core/store.js";
-import { runCleanup } from "../../stores/sql/cleanup.js";
+import { runCleanup } from "../../stores/maintenance/cleanup.js";
 import type { Command } from "./command.js";
 import { EXIT, withStore } from "./command.js";
 

@@ -12,7 +12,7 @@ import { parseDuration } from "../../core/duration.js";
 import { hasNativeTtl, type SessionStore } from "../../core/store.js";
 import { MIN_SECRET_BYTES } from "../../core/token.js";
 import { createStore } from "../../stores/create-store.js";
-import { importDriver } from "../../stores/driver.js";
+import { importDriver } from "../../util/driver.js";
 import { type Command, EXIT } from "./command.js";
 
 type Status = "ok" | "warn" | "fail" | "skip";

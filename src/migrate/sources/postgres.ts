@@ -3,8 +3,8 @@
  * expire timestamp(6))`. URL: `postgres://…?table=session&schema=public`.
  */
 import type { Pool } from "pg";
-import { importDriver } from "../../stores/driver.js";
 import { parseTableName } from "../../stores/sql/identifiers.js";
+import { importDriver } from "../../util/driver.js";
 import { type LegacySource, type ScanPage, withTimeout } from "./source.js";
 
 /** `expire` read as epoch ms; timestamptz cast so it is read in the same zone connect-pg-simple wrote it. */

@@ -4,7 +4,7 @@
  * URL: `redis://host:port/db?prefix=sess:`.
  */
 import type { RedisClientType } from "redis";
-import { importDriver } from "../../stores/driver.js";
+import { importDriver } from "../../util/driver.js";
 import type { RawRecord } from "../convert.js";
 import { type LegacySource, type ScanPage, withTimeout } from "./source.js";
 

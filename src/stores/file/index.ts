@@ -33,8 +33,8 @@ import {
   type SessionSummary,
   type StoredSession,
 } from "../../core/store.js";
-import { KeyedQueue } from "../keyed-queue.js";
 import * as rec from "../record-json.js";
+import { KeyedQueue } from "../shared/keyed-queue.js";
 import { errno, readOrNull, unlinkIfExists, withFileLock, writeAtomic } from "./fs-ops.js";
 import { FileLayout } from "./layout.js";
 import { addMarker, markedKeys } from "./markers.js";

@@ -33,8 +33,8 @@ import {
   type SessionSummary,
   type StoredSession,
 } from "../../core/store.js";
-import { KeyedQueue } from "../keyed-queue.js";
 import * as rec from "../record-json.js";
+import { KeyedQueue } from "../shared/keyed-queue.js";
 import { CasLoop } from "./cas-loop.js";
 import { exptimeFor } from "./expiry.js";
 import { MemcachedOps, type MemjsClientLike, STATUS } from "./protocol.js";

@@ -1,6 +1,6 @@
 import { BadStoreUrlError } from "../../core/errors.js";
+import { importDriver } from "../../util/driver.js";
 import type { StoreUrlOptions } from "../create-store.js";
-import { importDriver } from "../driver.js";
 import { checkQuery } from "../url-query.js";
 import { MemcachedStore, type MemcachedStoreOptions } from "./index.js";
 import type { MemjsClientLike } from "./protocol.js";

@@ -4,15 +4,15 @@
  * with JSON_SET/JSON_REMOVE in one UPDATE; times are BIGINT milliseconds.
  */
 import { ConfigurationError } from "../../core/errors.js";
-import { importDriver } from "../driver.js";
+import { importDriver } from "../../util/driver.js";
 import { mysqlDialectFor } from "../sql/dialects/mysql.js";
 import { openSqlStore, type SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { MysqlExecutor, type MysqlPool } from "./executor.js";
 
-export { type CleanupOptions, type CleanupSummary, runCleanup } from "../sql/cleanup.js";
+export { type CleanupOptions, type CleanupSummary, runCleanup } from "../maintenance/cleanup.js";
+export { type ReaperOptions, startReaper } from "../maintenance/reaper.js";
 export { migrationSql, migrationStatements } from "../sql/migrations.js";
 export type { MigrationResult } from "../sql/migrator.js";
-export { type ReaperOptions, startReaper } from "../sql/reaper.js";
 export { SqlStore } from "../sql/sql-store.js";
 export type { MysqlPool, MysqlPoolConnection } from "./executor.js";
 

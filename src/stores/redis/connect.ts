@@ -9,7 +9,7 @@
  *   without a restart when Redis is back.
  */
 import { StoreUnavailableError } from "../../core/errors.js";
-import { importDriver } from "../driver.js";
+import { importDriver } from "../../util/driver.js";
 import type { RedisClientLike } from "./clients.js";
 import type { ParsedRedisUrl } from "./url.js";
 

@@ -7,7 +7,8 @@ export {
   type CleanupSummary,
   type ProgressStream,
   runCleanup,
-} from "./cleanup.js";
+} from "../maintenance/cleanup.js";
+export { type ReaperOptions, startReaper } from "../maintenance/reaper.js";
 export {
   DIALECTS,
   MIGRATIONS,
@@ -17,7 +18,6 @@ export {
   migrationStatements,
 } from "./migrations.js";
 export { type MigrationResult, runMigrations } from "./migrator.js";
-export { type ReaperOptions, startReaper } from "./reaper.js";
 export { SqlStore, type SqlStoreOptions } from "./sql-store.js";
 export type {
   SqlConnection,

@@ -7,16 +7,16 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ConfigurationError } from "../../core/errors.js";
-import { importDriver } from "../driver.js";
+import { importDriver } from "../../util/driver.js";
+import { type ReaperOptions, startReaper } from "../maintenance/reaper.js";
 import { sqliteDialect } from "../sql/dialects/sqlite.js";
-import { type ReaperOptions, startReaper } from "../sql/reaper.js";
 import { openSqlStore, type SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { type SqliteDatabase, SqliteExecutor } from "./executor.js";
 
-export { type CleanupOptions, type CleanupSummary, runCleanup } from "../sql/cleanup.js";
+export { type CleanupOptions, type CleanupSummary, runCleanup } from "../maintenance/cleanup.js";
+export { type ReaperOptions, startReaper } from "../maintenance/reaper.js";
 export { migrationSql, migrationStatements } from "../sql/migrations.js";
 export type { MigrationResult } from "../sql/migrator.js";
-export { type ReaperOptions, startReaper } from "../sql/reaper.js";
 export { SqlStore } from "../sql/sql-store.js";
 export type { SqliteDatabase } from "./executor.js";
 

@@ -5,7 +5,7 @@
  * bypassed (`onLost`) and it reconnects with a capped backoff.
  */
 import { StoreUnavailableError } from "../../core/errors.js";
-import { importDriver } from "../driver.js";
+import { importDriver } from "../../util/driver.js";
 import { backoff } from "../redis/connect.js";
 import type { InvalidationBus } from "./bus.js";
 

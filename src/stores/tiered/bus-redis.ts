@@ -6,7 +6,7 @@
  * node-redis subscribes again when it is back.
  */
 import { StoreUnavailableError } from "../../core/errors.js";
-import { importDriver } from "../driver.js";
+import { importDriver } from "../../util/driver.js";
 import { backoff } from "../redis/connect.js";
 import type { InvalidationBus } from "./bus.js";
 

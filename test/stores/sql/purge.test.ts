@@ -1,7 +1,7 @@
 /**
  * Cleanup of expired rows: bounded batches through the expiry index (never a
  * table scan), progress after each batch, an optional limit, live sessions
- * untouched; the opt-in reaper and the terminal progress display.
+ * untouched. (The reaper and the progress display: test/stores/maintenance.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,12 +10,9 @@ import Database from "better-sqlite3";
 import { record, testKey } from "cloakroom-sessions/testing";
 import mysql from "mysql2/promise";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { runCleanup } from "../../../src/stores/sql/cleanup.js";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { DIALECTS } from "../../../src/stores/sql/migrations.js";
-import { startReaper } from "../../../src/stores/sql/reaper.js";
 import type { SqlStore } from "../../../src/stores/sql/sql-store.js";
-import { createSqliteStore } from "../../../src/stores/sqlite/index.js";
 import { describeWithService } from "../../support/services.js";
 import {
   dropTable,
@@ -112,82 +109,3 @@ for (const d of ["sqlite", "postgres", "mysql"] as const) {
     });
   });
 }
-
-describe("reaper and cleanup display", () => {
-  it("the reaper purges on its interval, never overlaps, and stop() waits for the run", async () => {
-    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
-    const store = await createSqliteStore({ path: join(dir, "reaper.db") });
-    try {
-      const now = Date.now();
-      await seed(store, 30, 1, now);
-      const logs: Record<string, unknown>[] = [];
-      const logger = {
-        debug: (_: string, m?: Record<string, unknown>) => logs.push(m ?? {}),
-        warn: vi.fn(),
-        error: vi.fn(),
-      };
-      const stop = startReaper(store, { interval: 60_000, batchSize: 7, logger, now: () => now });
-      vi.advanceTimersByTime(59_999);
-      expect(logs).toEqual([]);
-      vi.advanceTimersByTime(1);
-      await vi.waitFor(() => expect(logs).toHaveLength(1));
-      expect(logs[0]?.removed).toBe(30);
-      vi.advanceTimersByTime(60_000);
-      await stop();
-      vi.advanceTimersByTime(600_000);
-      expect(logs).toHaveLength(2);
-      expect(logs[1]?.removed).toBe(0);
-      expect(logger.warn).not.toHaveBeenCalled();
-    } finally {
-      vi.useRealTimers();
-      await store.close();
-    }
-  });
-
-  it("the reaper logs a failed run and keeps going", async () => {
-    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
-    const store = await createSqliteStore({ path: join(dir, "reaper-fail.db") });
-    await store.close(); // every purge now fails
-    const warn = vi.fn();
-    const stop = startReaper(store, {
-      interval: 1000,
-      logger: { debug: vi.fn(), warn, error: vi.fn() },
-    });
-    vi.advanceTimersByTime(1000);
-    await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(1));
-    vi.advanceTimersByTime(1000);
-    await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(2));
-    await stop();
-    vi.useRealTimers();
-  });
-
-  it("cleanup redraws one progress line on a terminal and ends with a summary", async () => {
-    const store = await createSqliteStore({ path: join(dir, "cleanup.db") });
-    const now = Date.now();
-    await seed(store, 25, 0, now);
-    const tty = {
-      isTTY: true,
-      text: "",
-      write(s: string) {
-        this.text += s;
-      },
-    };
-    const summary = await runCleanup(store, { now, batchSize: 10, out: tty });
-    expect(summary.removed).toBe(25);
-    expect(tty.text.split("\r\u001b[Kpurging expired sessions: ")).toHaveLength(4);
-    expect(tty.text).toMatch(
-      /sqlite: removed 25 expired sessions in [\d.]+ s \([\d,]+ rows\/s\)\n$/,
-    );
-    await seed(store, 5, 0, now);
-    const log = {
-      text: "",
-      write(s: string) {
-        this.text += s;
-      },
-    };
-    await runCleanup(store, { now, out: log });
-    expect(log.text).not.toContain("\r");
-    expect(log.text).toMatch(/^sqlite: removed 5 expired sessions/);
-    await store.close();
-  });
-});
