@@ -7,6 +7,7 @@
  * every run is bounded in time. See docs/benchmarks.md.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { relative, sep } from "node:path";
 import pg from "pg";
 import { type Backends, bytesPerSession, prepare } from "./lib/backends.js";
 import { goals } from "./lib/goals.js";
@@ -199,7 +200,10 @@ const file: BenchFile = {
 file.goals = goals(file);
 mkdirSync(outDir, { recursive: true });
 writeFileSync(`${outDir}/latest.json`, `${JSON.stringify(file, null, 2)}\n`);
-writeFileSync(`${outDir}/latest.md`, renderMarkdown(file));
+writeFileSync(
+  `${outDir}/latest.md`,
+  renderMarkdown(file, relative(outDir, "docs/benchmarks.md").split(sep).join("/")),
+);
 writeFileSync(`${outDir}/latest.svg`, renderSvg(file));
 log(`wrote ${outDir}/latest.{json,md,svg}`);
 for (const g of file.goals)
