@@ -161,7 +161,13 @@ export interface SessionStore {
   /** The user's live sessions at `now`, any order. Dead index entries may be pruned on the way. */
   listByUser(userId: string, now: number): Promise<SessionSummary[]>;
 
-  /** Removes every session of the user, except `exceptKey` when given. Resolves to the number removed. */
+  /**
+   * Removes every session of the user, except `exceptKey` when given.
+   * Resolves to the number this call removed. Two concurrent calls for one
+   * user remove each session once; on stores without multi-key atomicity
+   * (file, Memcached) they may share the sessions out between them, so each
+   * count can be below what either would report alone, while their sum is exact.
+   */
   destroyByUser(userId: string, exceptKey?: string): Promise<number>;
 
   /** Releases connections and timers the store owns (not a client the user passed in). */

@@ -320,6 +320,22 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await swap(after)).toBe("ok");
     });
 
+    it("never refuses a patch that sets and unsets nothing for size, even over the limit", async () => {
+      const key = testKey();
+      const data = { big: JSON.stringify("x".repeat(100)) };
+      await store.create(key, record({ data }));
+      expect(await store.patch(key, { set: {}, unset: [], maxBytes: 10 }, Date.now())).toBe("ok");
+      const touch = { lastSeenAt: Date.now() + 1000, idleExpiresAt: Date.now() + 60 * MIN };
+      expect(await store.patch(key, { set: {}, unset: [], touch, maxBytes: 10 }, Date.now())).toBe(
+        "ok",
+      );
+      expect((await store.get(key, Date.now()))?.data).toEqual(data);
+      // A change that leaves it over the limit is refused.
+      expect(await store.patch(key, { set: { a: "1" }, unset: [], maxBytes: 10 }, Date.now())).toBe(
+        "too_large",
+      );
+    });
+
     it("keeps prototype-named keys as plain data, polluting nothing", async () => {
       const key = testKey();
       const data = JSON.parse(

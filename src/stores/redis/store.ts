@@ -121,11 +121,13 @@ export class RedisStore implements SessionStore {
   }
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
-    if (patch.touch && isTouchOnly(patch)) return this.#touch(key, patch.touch, now);
+    const touchOnly = isTouchOnly(patch);
+    if (touchOnly && patch.touch) return this.#touch(key, patch.touch, now);
     const set = Object.keys(patch.set);
     const args = [
       String(now),
-      String(patch.maxBytes),
+      // Nothing set or unset: the data cannot grow, so no size limit (SessionPatch.maxBytes).
+      String(touchOnly ? Number.MAX_SAFE_INTEGER : patch.maxBytes),
       patch.touch ? String(patch.touch.lastSeenAt) : "",
       patch.touch ? String(patch.touch.idleExpiresAt) : "",
       String(set.length),

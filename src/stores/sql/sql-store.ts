@@ -86,7 +86,11 @@ export class SqlStore implements SessionStore {
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
     if (!isStoreKey(key)) return "missing";
-    if (patch.touch && isTouchOnly(patch)) return this.#touch(key, patch.touch, now);
+    if (isTouchOnly(patch)) {
+      if (patch.touch) return this.#touch(key, patch.touch, now);
+      // Nothing set or unset: the data cannot grow, so no size limit (SessionPatch.maxBytes).
+      patch = { ...patch, maxBytes: Number.MAX_SAFE_INTEGER };
+    }
     this.#checkStorable(patch.set);
     for (let attempt = 1; ; attempt++) {
       const n = await this.#call("patch", () => this.#exec.run(this.#sql.patch(key, patch, now)));
