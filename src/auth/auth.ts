@@ -62,6 +62,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
         : (options.throttle ??
           createLoginThrottle({
             store: sessions.store,
+            logger: sessions.options.logger,
             now,
             ...(options.canonicalUsername ? { canonicalUsername: options.canonicalUsername } : {}),
           })),

@@ -34,6 +34,7 @@
 import { sha256 } from "../core/crypto.js";
 import { type Duration, parseDuration } from "../core/duration.js";
 import { ConfigurationError } from "../core/errors.js";
+import type { Logger } from "../core/options.js";
 import type { SessionStore } from "../core/store.js";
 import { MemoryCounters } from "../stores/memory/counters.js";
 import { clientAddressKey, usernameKey } from "./keys.js";
@@ -42,6 +43,11 @@ import { clientAddressKey, usernameKey } from "./keys.js";
 export interface LoginThrottleOptions {
   /** Where counters live: use the session store, so all app servers see the same counts. */
   store: SessionStore;
+  /**
+   * Where the throttle warns (a shared store without counters).
+   * @default console; `createAuth` passes the session manager's logger
+   */
+  logger?: Pick<Logger, "warn">;
   /** Failures per account from one address before the first delay. @default 5 */
   userFreeAttempts?: number;
   /** Failures per account from all addresses together before the first delay. @default 50 */
@@ -123,7 +129,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   if (base <= 0 || max < base || window < max) {
     throw new ConfigurationError("throttle: need 0 < baseDelay ≤ maxDelay ≤ window");
   }
-  const counters = countersOf(store);
+  const counters = countersOf(store, options.logger ?? console);
   const delay = (over: number) => Math.min(max, base * 2 ** Math.min(Math.max(0, over - 1), 40));
   const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
@@ -274,7 +280,7 @@ interface Counters {
 }
 
 /** The store's counters; for a store without them, this process's own (with a warning: not shared). */
-function countersOf(store: SessionStore): Counters {
+function countersOf(store: SessionStore, logger: Pick<Logger, "warn">): Counters {
   if (typeof store.increment === "function" && typeof store.resetCounter === "function") {
     return {
       increment: (n, by, ttl, t) => store.increment!(n, by, ttl, t),
@@ -282,7 +288,7 @@ function countersOf(store: SessionStore): Counters {
     };
   }
   if (store.capabilities?.shared) {
-    console.warn(
+    logger.warn(
       `cloakroom/auth: the ${store.kind} store has no counters; login throttling counts in this process only`,
     );
   }

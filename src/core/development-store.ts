@@ -6,11 +6,12 @@
 import { MemoryStore } from "../stores/memory/index.js";
 import { env } from "./environment.js";
 import { ConfigurationError } from "./errors.js";
+import type { Logger } from "./options.js";
 import type { SessionStore } from "./store.js";
 
 let noticed = false;
 
-export function developmentStore(): SessionStore {
+export function developmentStore(logger: Pick<Logger, "warn">): SessionStore {
   if (env("NODE_ENV") === "production") {
     throw new ConfigurationError(
       "store: no store given and NODE_ENV is production; pass one, e.g. store: await createStore(process.env.SESSION_STORE ?? 'sqlite:./data/sessions.db')",
@@ -18,7 +19,7 @@ export function developmentStore(): SessionStore {
   }
   if (!noticed) {
     noticed = true;
-    console.warn(
+    logger.warn(
       "cloakroom: no store given, so sessions live in this process's memory and end when it stops (development only; refused when NODE_ENV=production). Pass store: await createStore('sqlite:./data/sessions.db') to keep them.",
     );
   }

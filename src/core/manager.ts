@@ -81,6 +81,7 @@ export class SessionManager {
     this.options = rest;
     this.#keys = keys;
     this.#verifier = new TokenVerifier(keys);
+    rest.store.useLogger?.(rest.logger);
     this.events = new SessionEvents((err) =>
       this.options.logger.error("cloakroom: a session event listener threw", { err }),
     );

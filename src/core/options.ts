@@ -148,7 +148,14 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
   if (!o || typeof o !== "object") {
     throw new ConfigurationError("pass the session options: { store, secrets }");
   }
-  const store = o.store === undefined ? developmentStore() : o.store;
+  const debugOn = debugEnabled();
+  const logger: Logger = {
+    debug: debugOn ? debugToStderr : noop,
+    warn: console.warn,
+    error: console.error,
+    ...o.logger,
+  };
+  const store = o.store === undefined ? developmentStore(logger) : o.store;
   if (typeof store?.get !== "function") {
     throw new ConfigurationError(
       "store: pass a store, e.g. store: await createStore('sqlite:./data/sessions.db')",
@@ -198,12 +205,6 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
       "cacheControl: not a valid header value (visible ASCII, spaces and tabs only)",
     );
   }
-  const debugOn = debugEnabled();
-  const base: Logger = {
-    debug: debugOn ? debugToStderr : noop,
-    warn: console.warn,
-    error: console.error,
-  };
   return {
     store,
     keys: signingKeys(secrets),
@@ -225,7 +226,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     debug: debugOn || typeof o.logger?.debug === "function",
     cacheControl: o.cacheControl ?? "private, no-store",
     now: o.now ?? Date.now,
-    logger: { ...base, ...o.logger },
+    logger,
     legacy: o.legacy,
     legacyProperties: o.legacyProperties ?? false,
   };

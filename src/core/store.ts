@@ -16,6 +16,7 @@
  * `cloakroom-sessions/testing` is the suite that proves a store keeps it.
  */
 import { CloakroomError, StoreUnavailableError } from "./errors.js";
+import type { Logger } from "./options.js";
 
 /** A session as the store holds it. */
 export interface StoredSession {
@@ -172,6 +173,14 @@ export interface SessionStore {
 
   /** Releases connections and timers the store owns (not a client the user passed in). */
   close(): Promise<void>;
+
+  /**
+   * Hands the store the logger of the manager that uses it (`createSessions`
+   * calls it with its resolved `logger`), for what the store reports outside
+   * any call: a failed background sweep, a connection error, a cache failure.
+   * A store that wraps others passes it on. Stores that report nothing omit it.
+   */
+  useLogger?(logger: Logger): void;
 
   /**
    * Deletes records expired at `now`, in bounded batches, and resolves to the

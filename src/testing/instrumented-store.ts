@@ -114,4 +114,5 @@ export class InstrumentedStore implements SessionStore {
     return this.inner.resetCounter!(name);
   };
   close = () => this.inner.close();
+  useLogger: SessionStore["useLogger"] = (logger) => this.inner.useLogger?.(logger);
 }

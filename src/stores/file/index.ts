@@ -22,6 +22,7 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ConfigurationError, SessionStateError } from "../../core/errors.js";
+import type { Logger } from "../../core/options.js";
 import {
   guardStore,
   isAlive,
@@ -35,6 +36,7 @@ import {
 } from "../../core/store.js";
 import * as rec from "../record-json.js";
 import { KeyedQueue } from "../shared/keyed-queue.js";
+import { StoreLog } from "../shared/store-log.js";
 import { errno, readOrNull, unlinkIfExists, withFileLock, writeAtomic } from "./fs-ops.js";
 import { FileLayout } from "./layout.js";
 import { addMarker, markedKeys } from "./markers.js";
@@ -50,6 +52,7 @@ export class FileStore implements SessionStore {
   readonly kind = "file";
   readonly capabilities = { shared: true } as const;
   readonly #paths: FileLayout;
+  readonly #log = new StoreLog();
   readonly #fsync: boolean;
   readonly #lock: { timeout: number; stale: number };
   #ready: Promise<void> | undefined;
@@ -68,7 +71,7 @@ export class FileStore implements SessionStore {
     if (every > 0) {
       this.#timer = setInterval(() => {
         this.purgeExpired(now()).catch((err: unknown) =>
-          console.warn("cloakroom: file store sweep failed", err),
+          this.#log.warn("cloakroom: file store sweep failed", { err }),
         );
       }, every);
       this.#timer.unref();
@@ -206,6 +209,11 @@ export class FileStore implements SessionStore {
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Failed background sweeps are reported through the manager's logger. */
+  useLogger(logger: Logger): void {
+    this.#log.use(logger);
   }
 
   /** Runs `fn` as the only read-modify-write on `key`, in this process and across processes. */

@@ -6,6 +6,7 @@
  * NODE_ENV=production.
  */
 
+import type { Logger } from "../../core/options.js";
 import {
   isAlive as alive,
   type PatchResult,
@@ -17,6 +18,7 @@ import {
   type StoreStats,
 } from "../../core/store.js";
 import { applyPatch, consumeField, summaryOf } from "../record-json.js";
+import { StoreLog } from "../shared/store-log.js";
 import { MemoryCounters } from "./counters.js";
 
 export interface MemoryStoreOptions {
@@ -35,6 +37,9 @@ export class MemoryStore implements SessionStore {
   readonly #byUser = new Map<string, Set<string>>();
   readonly #counters = new MemoryCounters();
   readonly #max: number;
+  readonly #log = new StoreLog();
+  /** Set under NODE_ENV=production until the first write has warned that this store is per-process. */
+  #warnProduction: boolean;
   readonly #now: () => number;
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -50,11 +55,8 @@ export class MemoryStore implements SessionStore {
     }
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
       ?.env;
-    if (env?.NODE_ENV === "production") {
-      console.warn(
-        "cloakroom: the memory store keeps sessions in this process only; use sqlite:, redis:// or postgres:// in production",
-      );
-    }
+    // Told at the first write rather than here, so that it goes through the manager's logger.
+    this.#warnProduction = env?.NODE_ENV === "production";
   }
 
   /** Number of sessions held (live or not yet swept). */
@@ -76,6 +78,12 @@ export class MemoryStore implements SessionStore {
   }
 
   async create(key: string, session: StoredSession): Promise<void> {
+    if (this.#warnProduction) {
+      this.#warnProduction = false;
+      this.#log.warn(
+        "cloakroom: the memory store keeps sessions in this process only; use sqlite:, redis:// or postgres:// in production",
+      );
+    }
     this.#remove(key);
     this.#sessions.set(key, clone(session));
     if (session.userId !== null) this.#index(session.userId).add(key);
@@ -153,6 +161,11 @@ export class MemoryStore implements SessionStore {
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** The production warning goes through the manager's logger. */
+  useLogger(logger: Logger): void {
+    this.#log.use(logger);
   }
 
   #index(userId: string): Set<string> {

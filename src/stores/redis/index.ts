@@ -4,6 +4,7 @@
  * Layout, costs and atomicity: store.ts and docs/redis.md.
  */
 import { ConfigurationError } from "../../core/errors.js";
+import { StoreLog } from "../shared/store-log.js";
 import { describeClient, type RedisClientLike, senderFor } from "./clients.js";
 import { openNodeRedis } from "./connect.js";
 import { RedisStore, type RedisStoreSettings } from "./store.js";
@@ -32,7 +33,7 @@ export interface RedisStoreOptions extends RedisStoreSettings {
   connectTimeout?: number;
   /**
    * Receives connection errors of a client the store opened (they also reject
-   * the calls that meet them). @default logs the first error after each success to console.warn
+   * the calls that meet them). @default the first error after each success, as a warning through the manager's logger
    */
   onConnectionError?: (err: unknown) => void;
 }
@@ -74,20 +75,21 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     throw new ConfigurationError("redis store: pass a url or a client");
   }
   const url = parseRedisUrl(options.url);
+  const log = new StoreLog();
   const client = await openNodeRedis(url, {
     connectTimeout: options.connectTimeout ?? 2000,
-    onError: options.onConnectionError ?? warnOnce(),
+    onError: options.onConnectionError ?? warnOnce(log),
   });
-  return new RedisStore(senderFor(client, true), options, `redis ${url.topology}`);
+  return new RedisStore(senderFor(client, true), options, `redis ${url.topology}`, log);
 }
 
 /** One warning per outage, not one per reconnect attempt. */
-function warnOnce(): (err: unknown) => void {
+function warnOnce(log: StoreLog): (err: unknown) => void {
   let last = "";
   return (err) => {
     const text = String((err as Error)?.message ?? err);
     if (text === last) return;
     last = text;
-    console.warn(`cloakroom: redis connection error: ${text}`);
+    log.warn(`cloakroom: redis connection error: ${text}`);
   };
 }

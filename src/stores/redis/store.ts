@@ -17,6 +17,7 @@
 
 import { ConfigurationError, StoreUnavailableError } from "../../core/errors.js";
 import { interleave } from "../../core/interleave.js";
+import type { Logger } from "../../core/options.js";
 import {
   isAlive,
   type PatchResult,
@@ -28,6 +29,7 @@ import {
   storeFailure,
 } from "../../core/store.js";
 import { isTouchOnly, summaryOf } from "../record-json.js";
+import type { StoreLog } from "../shared/store-log.js";
 import type { RedisCommandSender } from "./clients.js";
 import { Deadlines } from "./deadlines.js";
 import {
@@ -79,10 +81,18 @@ export class RedisStore implements SessionStore {
   readonly #acks: number;
   readonly #ackTimeout: number;
   readonly #deadlines: Deadlines;
+  /** Where the connection errors of a client this store opened go (see `useLogger`). */
+  readonly #log: StoreLog | undefined;
 
   /** Prefer `createRedisStore()`, which builds the sender from a client or a URL. */
-  constructor(sender: RedisCommandSender, settings: RedisStoreSettings = {}, label = "redis") {
+  constructor(
+    sender: RedisCommandSender,
+    settings: RedisStoreSettings = {},
+    label = "redis",
+    log?: StoreLog,
+  ) {
     this.#redis = sender;
+    this.#log = log;
     this.#prefix = settings.keyPrefix ?? "cr:";
     this.#timeout = settings.commandTimeout ?? 2000;
     this.#label = label;
@@ -264,6 +274,11 @@ export class RedisStore implements SessionStore {
 
   async close(): Promise<void> {
     await this.#redis.close();
+  }
+
+  /** Connection errors of a client the store opened are reported through the manager's logger. */
+  useLogger(logger: Logger): void {
+    this.#log?.use(logger);
   }
 
   /** A patch with nothing but the touch: the smaller script, no read of the data fields. */

@@ -26,6 +26,7 @@
  *   `cacheTtl`: by then every entry that could be stale has expired.
  */
 import { ConfigurationError } from "../../core/errors.js";
+import type { Logger } from "../../core/options.js";
 import type {
   MigrationResult,
   PatchResult,
@@ -35,6 +36,7 @@ import type {
   SessionSummary,
   StoredSession,
 } from "../../core/store.js";
+import { StoreLog } from "../shared/store-log.js";
 import type { InvalidationBus } from "./bus.js";
 import { fromCacheEntry, toCacheEntry } from "./cache-entry.js";
 import { type CacheCoherence, Coherence, localCoherence } from "./coherence.js";
@@ -54,7 +56,7 @@ export interface TieredStoreOptions {
   cacheTtl?: number;
   /** Delay of the second cache delete after a revoke or write, ms; 0 disables it. @default 1000 */
   redeleteAfter?: number;
-  /** Told about every cache failure (the request itself carries on). @default a console.warn at most every 10 s */
+  /** Told about every cache failure (the request itself carries on). @default a warning through the manager's logger at most every 10 s */
   onCacheError?: (err: unknown, operation: string) => void;
   /** Clock for the bypass after a cache failure and for fills on create. @default Date.now */
   clock?: () => number;
@@ -91,6 +93,7 @@ export class TieredStore implements SessionStore {
   readonly #redeleteAfter: number;
   readonly #onCacheError: (err: unknown, operation: string) => void;
   readonly #clock: () => number;
+  readonly #log = new StoreLog();
   readonly #owns: boolean;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #bypassUntil = Number.NEGATIVE_INFINITY;
@@ -125,7 +128,7 @@ export class TieredStore implements SessionStore {
     this.#redeleteAfter = options.redeleteAfter ?? 1000;
     this.#clock = options.clock ?? Date.now;
     this.#owns = options.ownsStores ?? false;
-    this.#onCacheError = options.onCacheError ?? rateLimitedWarn(this.#clock);
+    this.#onCacheError = options.onCacheError ?? rateLimitedWarn(this.#clock, this.#log);
     if (near) {
       this.#near = new NearCache(options.maxEntries ?? 10_000);
       this.#coherence = options.invalidation
@@ -248,6 +251,13 @@ export class TieredStore implements SessionStore {
     await Promise.all([this.durable.close(), this.cache.close()]);
   }
 
+  /** Cache failures are reported through the manager's logger, and both stores get it too. */
+  useLogger(logger: Logger): void {
+    this.#log.use(logger);
+    this.durable.useLogger?.(logger);
+    this.cache.useLogger?.(logger);
+  }
+
   /**
    * Drops the cache entry. After a revocation, once more shortly: a read that
    * raced it may have refilled the cache with the old record.
@@ -288,12 +298,12 @@ export class TieredStore implements SessionStore {
   }
 }
 
-function rateLimitedWarn(clock: () => number): (err: unknown, op: string) => void {
+function rateLimitedWarn(clock: () => number, log: StoreLog): (err: unknown, op: string) => void {
   let last = Number.NEGATIVE_INFINITY;
   return (err, op) => {
     if (clock() - last < 10_000) return;
     last = clock();
-    console.warn(
+    log.warn(
       `cloakroom: tiered store cache ${op} failed, serving from the durable store: ${(err as Error)?.message ?? String(err)}`,
     );
   };
