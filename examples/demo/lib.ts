@@ -41,6 +41,7 @@ export {
   type PasskeyInfo,
   type Passkeys,
   type PasskeyUse,
+  type PasswordHashReason,
   PasswordRejectedError,
 } from "cloakroom-sessions/auth";
 export {

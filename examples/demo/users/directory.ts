@@ -1,4 +1,4 @@
-import type { PasskeyDirectory } from "../lib.js";
+import type { PasskeyDirectory, PasswordHashReason } from "../lib.js";
 
 /**
  * Where the demo's users live. Deliberately small: Cloakroom keeps sessions,
@@ -15,6 +15,12 @@ export interface User {
   /** argon2id PHC string; never leaves the server. Empty for a passkey-only account. */
   passwordHash: string;
   roles: string[];
+  /**
+   * Bumped by every password change (not by a rehash): each session keeps
+   * the version it was signed in under, and one signed in under an older
+   * version is not signed in, on every server (issue 10 finding 2).
+   */
+  credentialVersion: number;
   /** ms since the epoch. */
   createdAt: number;
 }
@@ -34,8 +40,12 @@ export interface UserDirectory {
   /** Takes the name as typed; normalised here (see {@link normalizeUsername}). */
   findByUsername(username: string): Promise<User | null>;
   findById(id: string): Promise<User | null>;
-  /** Stores a new hash (cloakroom-sessions/auth rehashes on login when its parameters changed). */
-  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+  /**
+   * Stores a new hash; `"change"` also bumps `credentialVersion` in the same
+   * statement, `"rehash"` (cloakroom-sessions/auth on login when its
+   * parameters changed: the same password) keeps it.
+   */
+  setPasswordHash(id: string, passwordHash: string, reason: PasswordHashReason): Promise<void>;
   /** The new user, or null when the username is taken. */
   create(user: NewUser): Promise<User | null>;
   /** The user's passkeys (the `demo_passkeys` table in the same database). */

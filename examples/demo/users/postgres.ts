@@ -1,5 +1,6 @@
 /** Users in PostgreSQL through pg (`USER_DB=postgres://…`). */
 import { randomUUID } from "node:crypto";
+import type { PasswordHashReason } from "../lib.js";
 import { type NewUser, normalizeUsername, type User, type UserDirectory } from "./directory.js";
 import { importUserDbDriver } from "./driver.js";
 import { dollarPlaceholders, PASSKEYS_TABLE, sqlPasskeys } from "./passkeys.js";
@@ -19,6 +20,7 @@ interface Row {
   password_hash: string;
   roles: string[];
   created_at: string;
+  credential_version: number;
 }
 
 /** Any fixed number: two demo processes starting together take turns migrating. */
@@ -33,6 +35,7 @@ const MIGRATIONS = [
      created_at BIGINT NOT NULL
    )`,
   PASSKEYS_TABLE.postgres,
+  "ALTER TABLE demo_users ADD COLUMN IF NOT EXISTS credential_version INTEGER NOT NULL DEFAULT 0",
 ];
 
 const toUser = (r: Row): User => ({
@@ -40,6 +43,7 @@ const toUser = (r: Row): User => ({
   username: r.username,
   passwordHash: r.password_hash,
   roles: r.roles,
+  credentialVersion: Number(r.credential_version),
   // BIGINT arrives as a string from pg (it may exceed 2^53); ms timestamps never do.
   createdAt: Number(r.created_at),
 });
@@ -89,11 +93,11 @@ export class PostgresUserDirectory implements UserDirectory {
     return rows[0] ? toUser(rows[0] as Row) : null;
   }
 
-  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.#pool.query("UPDATE demo_users SET password_hash = $1 WHERE id = $2", [
-      passwordHash,
-      id,
-    ]);
+  async setPasswordHash(id: string, passwordHash: string, reason: PasswordHashReason) {
+    await this.#pool.query(
+      "UPDATE demo_users SET password_hash = $1, credential_version = credential_version + $2 WHERE id = $3",
+      [passwordHash, reason === "rehash" ? 0 : 1, id],
+    );
   }
 
   async create(user: NewUser): Promise<User | null> {
@@ -104,7 +108,7 @@ export class PostgresUserDirectory implements UserDirectory {
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING`,
       [id, user.username, user.passwordHash, user.roles, createdAt],
     );
-    return rowCount === 1 ? { ...user, id, createdAt } : null;
+    return rowCount === 1 ? { ...user, id, createdAt, credentialVersion: 0 } : null;
   }
 
   async list(): Promise<User[]> {

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { PasswordHashReason } from "../lib.js";
 import { type NewUser, normalizeUsername, type User, type UserDirectory } from "./directory.js";
 import { importUserDbDriver } from "./driver.js";
 import { PASSKEYS_TABLE, sqlPasskeys } from "./passkeys.js";
@@ -28,6 +29,7 @@ interface Row {
   password_hash: string;
   roles: string;
   created_at: number;
+  credential_version: number;
 }
 
 /** Migrations by version (PRAGMA user_version): append, never edit. */
@@ -40,6 +42,7 @@ const MIGRATIONS = [
      created_at INTEGER NOT NULL
    )`,
   PASSKEYS_TABLE.sqlite,
+  "ALTER TABLE demo_users ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0",
 ];
 
 const toUser = (r: Row): User => ({
@@ -47,6 +50,7 @@ const toUser = (r: Row): User => ({
   username: r.username,
   passwordHash: r.password_hash,
   roles: JSON.parse(r.roles) as string[],
+  credentialVersion: Number(r.credential_version),
   createdAt: Number(r.created_at),
 });
 
@@ -101,8 +105,13 @@ export class SqliteUserDirectory implements UserDirectory {
     return row ? toUser(row as Row) : null;
   }
 
-  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-    this.#db.prepare("UPDATE demo_users SET password_hash = ? WHERE id = ?").run(passwordHash, id);
+  async setPasswordHash(id: string, passwordHash: string, reason: PasswordHashReason) {
+    const bump = reason === "rehash" ? 0 : 1;
+    this.#db
+      .prepare(
+        "UPDATE demo_users SET password_hash = ?, credential_version = credential_version + ? WHERE id = ?",
+      )
+      .run(passwordHash, bump, id);
   }
 
   async create(user: NewUser): Promise<User | null> {
@@ -114,7 +123,7 @@ export class SqliteUserDirectory implements UserDirectory {
          VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
       )
       .run(id, user.username, user.passwordHash, JSON.stringify(user.roles), createdAt);
-    return changes === 1 ? { ...user, id, createdAt } : null;
+    return changes === 1 ? { ...user, id, createdAt, credentialVersion: 0 } : null;
   }
 
   async list(): Promise<User[]> {
