@@ -56,6 +56,89 @@ interface Target {
   /** Starts what removes expired records (the SQL stores' reaper); native TTL needs nothing. */
   expiry(store: SessionStore): () => Promise<void>;
   residue(store: SessionStore, users: string[]): Promise<Residue>;
+  /** With the load stopped, before the logouts: every live session must be indexed (throws if not). */
+  live?(store: SessionStore, users: string[]): Promise<Residue>;
+}
+
+/**
+ * How long a Redis user index may keep the member of an ended session: a
+ * listing prunes a member whose session is gone only once its create is
+ * this old (a create may be between its index write and its session write;
+ * src/stores/redis/store.ts, CREATE_GRACE_MS), and the index key itself
+ * expires at its latest absolute deadline.
+ */
+const REDIS_INDEX_GRACE_MS = 60_000;
+
+/**
+ * The Redis index against the sessions, both ways.
+ * - "live" (load stopped, sessions still signed in): every session key's
+ *   user index holds its member — no session outside revocation.
+ * - "drained" (everyone logged out, drive-bys expired): no session key is
+ *   left; a listing now leaves only members created within the grace, and a
+ *   listing as of the grace later (listByUser takes the caller's clock)
+ *   leaves none and deletes every index key.
+ */
+async function redisIndex(
+  users: string[],
+  phase: "live" | "drained",
+  store?: SessionStore,
+): Promise<Residue> {
+  const c = createClient({ url: SERVICE_URLS.redis });
+  await c.connect();
+  const scan = async () => {
+    const sessions: string[] = [];
+    const indexes: string[] = [];
+    for await (const keys of c.scanIterator({ MATCH: `${tag}:*`, COUNT: 1000 }))
+      for (const k of keys) {
+        if (k.startsWith(`${tag}:u:`)) indexes.push(k);
+        else if (!k.startsWith(`${tag}:n:`)) sessions.push(k);
+      }
+    return { sessions, indexes };
+  };
+  const members = async (indexes: string[]) =>
+    (await Promise.all(indexes.map((k) => c.zRange(k, 0, -1)))).flat();
+  try {
+    if (phase === "live") {
+      const { sessions } = await scan();
+      let unindexed = 0;
+      for (const k of sessions) {
+        const user = await c.hGet(k, "u");
+        if (user === null) continue;
+        // The session key holds the first 22 characters of the store key the member starts with.
+        const short = k.slice(`${tag}:`.length);
+        const indexed = (await c.zRange(`${tag}:u:${user}`, 0, -1)).some((m) =>
+          m.startsWith(short),
+        );
+        // Not indexed and still there after the index was read: a real miss. (A
+        // session whose index key expired — at its latest absolute deadline — had
+        // expired itself by then: the last drive-by of a user goes with its index.)
+        if (!indexed && (await c.exists(k)) === 1) unindexed++;
+      }
+      expect(unindexed, "live Redis sessions missing from their user's index").toBe(0);
+      return { sessions: sessions.length, detail: `${sessions.length} live sessions, all indexed` };
+    }
+    const first = await scan();
+    const before = (await members(first.indexes)).length;
+    const now = Date.now();
+    for (const u of users) await store!.listByUser(u, now);
+    const kept = await members((await scan()).indexes);
+    // Members are `<store key>.<creation ms>`: what a listing keeps must be younger than the grace.
+    const old = kept.filter(
+      (m) => Number(m.slice(m.indexOf(".") + 1)) < now - REDIS_INDEX_GRACE_MS,
+    );
+    expect(old, "index members of ended sessions older than the grace, kept by a listing").toEqual(
+      [],
+    );
+    for (const u of users) await store!.listByUser(u, now + REDIS_INDEX_GRACE_MS + 1000);
+    const last = await scan();
+    expect(last.indexes, "user index keys left after a listing past the grace").toEqual([]);
+    return {
+      sessions: first.sessions.length,
+      detail: `${first.sessions.length} session keys; index members of ended sessions: ${before} at the end, ${kept.length} after a listing (all younger than ${REDIS_INDEX_GRACE_MS / 1000} s), 0 after a listing past the grace`,
+    };
+  } finally {
+    c.destroy();
+  }
 }
 
 const noReaper = () => async () => undefined;
@@ -81,35 +164,8 @@ const TARGETS: Target[] = [
         onConnectionError: () => undefined,
       }),
     expiry: noReaper,
-    residue: async (store, users) => {
-      const c = createClient({ url: SERVICE_URLS.redis });
-      await c.connect();
-      const count = async () => {
-        let sessions = 0;
-        let members = 0;
-        for await (const keys of c.scanIterator({ MATCH: `${tag}:*`, COUNT: 1000 })) {
-          for (const k of keys) {
-            if (k.startsWith(`${tag}:u:`)) members += await c.zCard(k);
-            else sessions++;
-          }
-        }
-        return { sessions, members };
-      };
-      try {
-        // A logged-out session leaves its member in the user's index until the
-        // session's absolute deadline or the user's next listing: count both.
-        const before = await count();
-        for (const u of users) await store.listByUser(u, Date.now());
-        const after = await count();
-        // Session keys must be gone; index members are reported (bounded by absoluteTimeout).
-        return {
-          sessions: after.sessions,
-          detail: `${before.sessions} session keys; ${before.members} index members of ended sessions before the users' next listing, ${after.members} after`,
-        };
-      } finally {
-        c.destroy();
-      }
-    },
+    live: (_store, users) => redisIndex(users, "live"),
+    residue: async (store, users) => redisIndex(users, "drained", store),
   },
   {
     name: "postgres",
@@ -214,6 +270,7 @@ async function soak(t: Target, seconds: number, clients: number): Promise<SoakRo
     const m0 = process.memoryUsage();
     await sleep(seconds * 1000 - Math.min(5000, seconds * 200));
     await w.stop();
+    const live = t.live ? await t.live(store, w.users) : null;
     await w.logoutAll();
     const result = await w.verify();
     fullGc();
@@ -226,7 +283,7 @@ async function soak(t: Target, seconds: number, clients: number): Promise<SoakRo
       seconds,
       result,
       driveBys: w.driveBys,
-      residue,
+      residue: live ? { ...residue, detail: `${live.detail}; ${residue.detail}` } : residue,
       heap: [mb(m0.heapUsed), mb(m1.heapUsed)],
       rss: [mb(m0.rss), mb(m1.rss)],
     };

@@ -33,6 +33,11 @@ export function addRow(row: ScenarioRow): void {
 export function printRows(): void {
   if (rows.length === 0) return;
   const extras = rows.filter((r) => r.extra).map((r) => `  ${r.scenario}: ${r.extra}`);
+  for (const r of rows)
+    if (r.result.errorTimeline)
+      extras.push(
+        `  ${r.scenario}: errors by second after the fault: ${r.result.errorTimeline}; the fault's burst over ${r.result.burstEndMs ?? "-"} ms after it, ${r.result.lateErrors} isolated errors later, ${r.result.errorsBeforeFault} before the fault`,
+      );
   console.log(`\n${markdownTable(rows)}\n${extras.join("\n")}\n`);
 }
 

@@ -48,6 +48,7 @@ interface Sample {
   ms: number;
   ok: boolean;
   write: boolean;
+  kind?: ErrorKind;
 }
 
 export interface WorkloadOptions {
@@ -94,6 +95,20 @@ export interface WorkloadResult {
   p99AllMs: number;
   /** From the heal (or the fault when nothing heals it) to the first success after the last error, ms. */
   recoveryMs: number | null;
+  /**
+   * When the errors came, in whole seconds from the fault: "0-3 s: 120 503,
+   * 28 s: 1 timeout". Says whether a long recovery is one burst or a late straggler.
+   */
+  errorTimeline: string;
+  /**
+   * The fault's own burst: errors from the fault on, each within 2 s of the
+   * previous one; from the fault to the first acknowledged write after that
+   * burst, ms (null without errors). Errors after it are `lateErrors`; those
+   * before the fault are `errorsBeforeFault` (the load's own rate).
+   */
+  burstEndMs: number | null;
+  lateErrors: number;
+  errorsBeforeFault: number;
   unhandledRejections: number;
   loopLagP99Ms: number;
   loopLagMaxMs: number;
@@ -300,6 +315,8 @@ export class Workload {
       p99FaultMs: this.#p99(this.#faultWindow()),
       p99AllMs: soak ? Math.round(this.#latency.percentile(99) / 1e6) : this.#p99(() => true),
       recoveryMs: this.#recovery(),
+      errorTimeline: this.#errorTimeline(),
+      ...this.#burst(),
       unhandledRejections: this.#rejections,
       loopLagP99Ms: Math.round(this.#lag.percentile(99) / 1e5) / 10,
       loopLagMaxMs: Math.round(this.#lag.max / 1e5) / 10,
@@ -349,6 +366,59 @@ export class Workload {
       }
     }
     return first;
+  }
+
+  #burst(): Pick<WorkloadResult, "burstEndMs" | "lateErrors" | "errorsBeforeFault"> {
+    const at = this.#faultAt;
+    if (at === null) return { burstEndMs: null, lateErrors: 0, errorsBeforeFault: 0 };
+    const errors = this.#samples
+      .filter((s) => !s.ok)
+      .map((s) => s.start)
+      .sort((a, b) => a - b);
+    const after = errors.filter((t) => t >= at);
+    let end = -1;
+    for (const t of after) {
+      if (end !== -1 && t - end > 2000) break;
+      end = t;
+    }
+    let first: number | null = null;
+    for (const s of this.#samples)
+      if (s.ok && s.write && s.start >= end && (first === null || s.start + s.ms < first))
+        first = s.start + s.ms;
+    return {
+      burstEndMs: end === -1 || first === null ? null : first - at,
+      lateErrors: after.filter((t) => t > end).length,
+      errorsBeforeFault: errors.length - after.length,
+    };
+  }
+
+  #errorTimeline(): string {
+    if (this.#faultAt === null) return "";
+    const bySecond = new Map<number, Map<ErrorKind, number>>();
+    for (const s of this.#samples) {
+      if (s.ok || s.start < this.#faultAt) continue;
+      const sec = Math.floor((s.start - this.#faultAt) / 1000);
+      const kinds = bySecond.get(sec) ?? new Map<ErrorKind, number>();
+      kinds.set(s.kind ?? "other", (kinds.get(s.kind ?? "other") ?? 0) + 1);
+      bySecond.set(sec, kinds);
+    }
+    // Consecutive seconds with errors form one span.
+    const spans: { from: number; to: number; kinds: Map<ErrorKind, number> }[] = [];
+    for (const sec of [...bySecond.keys()].sort((a, b) => a - b)) {
+      const last = spans.at(-1);
+      const span = last && last.to === sec - 1 ? last : { from: sec, to: sec, kinds: new Map() };
+      if (span !== last) spans.push(span);
+      span.to = sec;
+      for (const [k, n] of bySecond.get(sec)!) span.kinds.set(k, (span.kinds.get(k) ?? 0) + n);
+    }
+    return spans
+      .map(
+        (sp) =>
+          `${sp.from === sp.to ? sp.from : `${sp.from}-${sp.to}`} s: ${[...sp.kinds]
+            .map(([k, n]) => `${n} ${k}`)
+            .join(", ")}`,
+      )
+      .join("; ");
   }
 
   #recovery(): number | null {
@@ -583,7 +653,7 @@ export class Workload {
         if (failed) return;
         failed = true;
         this.#errors[kind]++;
-        this.#record({ start, ms: Date.now() - start, ok: false, write });
+        this.#record({ start, ms: Date.now() - start, ok: false, write, kind });
         reject(new HttpError(kind));
       };
       req.on("timeout", () => {
