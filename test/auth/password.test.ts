@@ -102,7 +102,43 @@ describe("password hashing", () => {
   });
 });
 
+/** Median login time for each name in `names` (a wrong password each time, interleaved rounds). */
+async function loginMedians(app: ReturnType<typeof memoryApp>, names: readonly string[]) {
+  const s = await app.open();
+  const times = names.map(() => [] as number[]);
+  const time = async (username: string) => {
+    const t0 = performance.now();
+    const r = await app.auth.login(s, { username, password: "wrong horse battery" });
+    expect(r).toEqual({ ok: false, reason: "invalid" });
+    return performance.now() - t0;
+  };
+  await time("nobody"); // computes the dummy hash once
+  for (let i = 0; i < 12; i++)
+    for (const [k, name] of names.entries()) times[k]!.push(await time(name));
+  return times.map((xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+}
+
 describe("unknown user versus wrong password", () => {
+  it("an account without a password (passkey-only: empty hash; or an unreadable one) costs what a wrong password costs", async () => {
+    const app = memoryApp({ throttle: false, password: {} });
+    await app.users.add("alice", "", [], await app.auth.hasher.hash("correct horse battery"));
+    await app.users.add("passkey-only", "", [], "");
+    await app.users.add("disabled", "", [], "!disabled");
+    const [wrong, passkeyOnly, disabled] = await loginMedians(app, [
+      "alice",
+      "passkey-only",
+      "disabled",
+    ]);
+    console.info(
+      `login timing: wrong password ${wrong!.toFixed(1)} ms, passkey-only ${passkeyOnly!.toFixed(1)} ms, unreadable hash ${disabled!.toFixed(1)} ms`,
+    );
+    expect(wrong).toBeGreaterThan(5); // the real cost is being paid
+    for (const other of [passkeyOnly!, disabled!]) {
+      expect(other / wrong!).toBeGreaterThan(0.5);
+      expect(other / wrong!).toBeLessThan(2);
+    }
+  });
+
   it("costs the same time (medians within 0.5–2×) with the real OWASP parameters", async () => {
     const app = memoryApp({ throttle: false, password: {} });
     await app.users.add("alice", "", [], await app.auth.hasher.hash("correct horse battery"));
