@@ -18,6 +18,13 @@
  *   with the default timeouts, instead of four 13-digit fields. With it a cart
  *   session's listpack fits the 48 B allocation class (measured: 168 → 120 B).
  * - `u` user id, `p` IP, `g` user agent: present only when not null.
+ * - `s`: the running size of the data fields (encodedSize of codec.ts),
+ *   kept by the scripts so a patch checks the size limit by reading only
+ *   the fields it replaces (scripts.ts PATCH) — from SIZE_FIELD_FROM bytes
+ *   of data on. A smaller session is summed by each patch (a few fields:
+ *   cheaper than the 16 bytes `s` would add to every such session, which
+ *   would move a cart session from 120 to 136 B). Records written before
+ *   `s` existed lack it too, and get it from their first large-enough patch.
  * - Data fields: `:` + key, so no data key can collide with a metadata field.
  * - A value longer than 64 bytes (`hash-max-listpack-value`) turns the whole
  *   hash from a compact listpack into a hashtable, 2.5× the memory
@@ -30,6 +37,8 @@ import type { StoredSession } from "../../core/store.js";
 export const DATA = ":";
 /** Characters of the store key kept in the Redis key (see above). */
 export const KEY_CHARS = 22;
+/** Data size (bytes, encodedSize) from which a session keeps its running size in `s`. */
+export const SIZE_FIELD_FROM = 512;
 /** Longest value that keeps a hash in listpack encoding with Redis defaults. */
 const PIECE_BYTES = 64;
 

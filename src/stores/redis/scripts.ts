@@ -11,7 +11,7 @@
  * also caches the script on that node.
  */
 import { createHash } from "node:crypto";
-import { DIGITS } from "./layout.js";
+import { DIGITS, SIZE_FIELD_FROM } from "./layout.js";
 
 export interface Script {
   readonly name: string;
@@ -27,16 +27,6 @@ function script(name: string, body: string): Script {
 // created.lastSeen-created.idle-lastSeen.absolute-created.
 const TIMES = `
 local D = '${DIGITS}'
-local V = {}
-for n = 1, 64 do V[string.byte(D, n)] = n - 1 end
-local function num(s)
-  local neg = string.sub(s, 1, 1) == '-'
-  if neg then s = string.sub(s, 2) end
-  local n = 0
-  for k = 1, #s do n = n * 64 + V[string.byte(s, k)] end
-  if neg then return -n end
-  return n
-end
 local function b64(n)
   local neg = n < 0
   if neg then n = -n end
@@ -49,6 +39,24 @@ local function b64(n)
   if neg then s = '-' .. s end
   return s
 end
+-- Digit values by arithmetic on the byte (0-9 A-Z a-z _ ~), not a lookup
+-- table: a table would be built again on every call of the script.
+local function num(s)
+  local neg = string.byte(s, 1) == 45
+  local n, first = 0, 1
+  if neg then first = 2 end
+  for k = first, #s do
+    local b = string.byte(s, k)
+    if b <= 57 then b = b - 48
+    elseif b <= 90 then b = b - 55
+    elseif b == 95 then b = 62
+    elseif b == 126 then b = 63
+    else b = b - 61 end
+    n = n * 64 + b
+  end
+  if neg then return -n end
+  return n
+end
 local function times(t)
   local c, l, i, a = string.match(t, '^([^.]+)%.([^.]+)%.([^.]+)%.([^.]+)$')
   if not c then return nil end
@@ -56,22 +64,35 @@ local function times(t)
   l = c + num(l)
   return c, l, l + num(i), c + num(a)
 end
--- Moves lastSeen and the idle deadline (never past the absolute one) and the TTL with them.
-local function touch(key, c, a, l, i)
+-- The new \`t\` text and TTL: lastSeen and the idle deadline move, never past the absolute one.
+local function touched(c, a, l, i)
   if i > a then i = a end
-  redis.call('HSET', key, 't', b64(c) .. '.' .. b64(l - c) .. '.' .. b64(i - l) .. '.' .. b64(a - c))
-  redis.call('PEXPIREAT', key, i)
+  return b64(c) .. '.' .. b64(l - c) .. '.' .. b64(i - l) .. '.' .. b64(a - c), i
+end
+local function touch(key, c, a, l, i)
+  local t, at = touched(c, a, l, i)
+  redis.call('HSET', key, 't', t)
+  redis.call('PEXPIREAT', key, at)
 end
 `;
 
 /**
  * KEYS[1] session; ARGV: expireAt, then field/value pairs.
- * Replaces any previous hash (create never merges into an old record).
+ * Replaces any previous hash (create never merges into an old record), and
+ * writes the running size \`s\` (layout.ts) when the data is large enough to need it.
  */
 export const CREATE = script(
   "create",
-  `redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+  `local s = 0
+for n = 2, #ARGV, 2 do
+  if string.byte(ARGV[n], 1) == 58 then s = s + #ARGV[n] - 1 + #ARGV[n + 1] end
+end
+redis.call('DEL', KEYS[1])
+if s >= ${SIZE_FIELD_FROM} then
+  redis.call('HSET', KEYS[1], 's', s, unpack(ARGV, 2))
+else
+  redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+end
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1`,
 );
@@ -99,31 +120,79 @@ return 1`,
  * 1 ok, 0 missing or expired, 2 too large; nothing is written unless 1.
  * The size rule is encodedSize() of src/core/codec.ts: Lua's # counts bytes,
  * so key bytes + JSON bytes, the data prefix not counted.
+ *
+ * A session of SIZE_FIELD_FROM bytes or more keeps its size in \`s\`, so the
+ * check reads only the fields the patch replaces (HSTRLEN), never the whole
+ * hash: a write costs Redis what it changes, not what the session holds. A
+ * record without \`s\` (a small one, or one written before \`s\` existed) is
+ * summed (HGETALL), and gets its \`s\` in this write once it is that large;
+ * once there, \`s\` is kept exact for the record's life.
  */
 export const PATCH = script(
   "patch",
   `${TIMES}
-local all = redis.call('HGETALL', KEYS[1])
-local sizes, t = {}, nil
-for n = 1, #all, 2 do
-  local f = all[n]
-  if string.byte(f, 1) == 58 then sizes[f] = #f - 1 + #all[n + 1]
-  elseif f == 't' then t = all[n + 1] end
-end
+local h = redis.call('HMGET', KEYS[1], 't', 's')
+local t = h[1]
 if not t then return 0 end
 local c, l, i, a = times(t)
 local now = tonumber(ARGV[1])
 if not c or i <= now or a <= now then return 0 end
+-- HMGET answers false (not nil) for an absent field.
+local total = nil
+if h[2] then total = tonumber(h[2]) end
+local kept = total ~= nil
+-- Value bytes of each field as this patch leaves it so far; false when absent.
+local cur = {}
+local whole = false
+if not total then
+  total = 0
+  whole = true
+  local all = redis.call('HGETALL', KEYS[1])
+  for n = 1, #all, 2 do
+    local f = all[n]
+    if string.byte(f, 1) == 58 then
+      cur[f] = #all[n + 1]
+      total = total + #f - 1 + cur[f]
+    end
+  end
+end
+local function old(f)
+  local v = cur[f]
+  if v ~= nil or whole then return v or false end
+  v = redis.call('HSTRLEN', KEYS[1], f)
+  if v == 0 and redis.call('HEXISTS', KEYS[1], f) == 0 then return false end
+  return v
+end
 local nset = tonumber(ARGV[5])
 local last = 5 + 2 * nset
-for n = 6, last, 2 do sizes[ARGV[n]] = #ARGV[n] - 1 + #ARGV[n + 1] end
-for n = last + 1, #ARGV do sizes[ARGV[n]] = nil end
-local total = 0
-for _, s in pairs(sizes) do total = total + s end
+for n = 6, last, 2 do
+  local f = ARGV[n]
+  local o = old(f)
+  if o then total = total - (#f - 1 + o) end
+  o = #ARGV[n + 1]
+  total = total + #f - 1 + o
+  cur[f] = o
+end
+for n = last + 1, #ARGV do
+  local f = ARGV[n]
+  local o = old(f)
+  if o then total = total - (#f - 1 + o) end
+  cur[f] = false
+end
 if total > tonumber(ARGV[2]) then return 2 end
-if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 6, last)) end
+if kept or total >= ${SIZE_FIELD_FROM} then
+  if ARGV[3] ~= '' then
+    local tt, at = touched(c, a, tonumber(ARGV[3]), tonumber(ARGV[4]))
+    redis.call('HSET', KEYS[1], 's', total, 't', tt, unpack(ARGV, 6, last))
+    redis.call('PEXPIREAT', KEYS[1], at)
+  else
+    redis.call('HSET', KEYS[1], 's', total, unpack(ARGV, 6, last))
+  end
+else
+  if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 6, last)) end
+  if ARGV[3] ~= '' then touch(KEYS[1], c, a, tonumber(ARGV[3]), tonumber(ARGV[4])) end
+end
 if #ARGV > last then redis.call('HDEL', KEYS[1], unpack(ARGV, last + 1)) end
-if ARGV[3] ~= '' then touch(KEYS[1], c, a, tonumber(ARGV[3]), tonumber(ARGV[4])) end
 return 1`,
 );
 
@@ -159,6 +228,10 @@ if not v then return 0 end
 local ok, s = pcall(cjson.decode, v)
 if not ok or type(s) ~= 'string' or s ~= ARGV[3] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[2])
+-- Keep the running size (PATCH) exact; a record without one is summed by its next patch.
+if redis.call('HEXISTS', KEYS[1], 's') == 1 then
+  redis.call('HINCRBY', KEYS[1], 's', -(#ARGV[2] - 1 + #v))
+end
 return 1`,
 );
 
