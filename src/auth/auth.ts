@@ -83,7 +83,7 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
         type: "cookie.refused",
         reason: e.reason,
         userId: e.userId,
-        session: e.handle,
+        session: e.id,
         ip: e.ip,
         userAgent: e.userAgent,
       }),

@@ -110,7 +110,7 @@ export type GuardResult<U extends User = User> =
 
 /** One of the signed-in user's sessions, ready for a device page. */
 export interface DeviceEntry {
-  /** Public handle: safe to show and to put in a revoke URL. Never the token. */
+  /** The session's public id (as `Session.id`): safe to show and to put in a revoke URL. Never the token. */
   id: string;
   /** True for the session that asked. */
   current: boolean;
@@ -200,8 +200,8 @@ export interface Auth<U extends User = User> extends Guards<U> {
   logoutEverywhere(session: Session): Promise<number>;
   /** Ends every session of the signed-in user but this one. */
   revokeOthers(session: Session): Promise<number>;
-  /** Ends one of the signed-in user's sessions by public handle; false when it is not theirs (answer 404). */
-  revokeSession(session: Session, handle: unknown): Promise<boolean>;
+  /** Ends one of the signed-in user's sessions by its public id; false when it is not theirs (answer 404). */
+  revokeSession(session: Session, id: unknown): Promise<boolean>;
   /** Asks for the password again ("sudo mode"): on success, a new token and a fresh auth time. */
   reauthenticate(session: Session, password: unknown): Promise<RecheckResult<U>>;
   /**

@@ -3,17 +3,41 @@
  * rather than node:events, so the core runs on any runtime. A listener that
  * throws is reported to `onListenerError` and never breaks the request.
  */
+/**
+ * A session's public id, as `Session.id` and `DeviceSession.id` give it
+ * (safe to show and log; never the token).
+ */
+interface Identified {
+  id: string;
+  /** @deprecated The same value as `id`, under its former name. */
+  handle: string;
+}
+
 export interface SessionEventMap {
   /** A new session was written for the first time. */
-  created: { handle: string; userId: string | null };
+  created: Identified & { userId: string | null };
   /** A session got a new token (login, `regenerate()`); the old one is dead. */
-  rotated: { handle: string; previousHandle: string; userId: string | null };
+  rotated: Identified & {
+    /** The id the session had before. */
+    previousId: string;
+    /** @deprecated The same value as `previousId`, under its former name. */
+    previousHandle: string;
+    userId: string | null;
+  };
   /** `destroy()` / logout removed a session. */
-  destroyed: { handle: string; userId: string | null };
+  destroyed: Identified & { userId: string | null };
   /** Sessions were removed by user (revoke one, all, all but one). */
-  revoked: { userId: string; count: number; handle?: string; reason: RevokeReason };
+  revoked: {
+    userId: string;
+    count: number;
+    /** The id of the one session revoked (`revokeSession`); absent for several. */
+    id?: string;
+    /** @deprecated The same value as `id`, under its former name. */
+    handle?: string;
+    reason: RevokeReason;
+  };
   /** A cookie pointed to a session past its idle or absolute deadline. */
-  expired: { handle: string; reason: "idle" | "absolute" | "gone" };
+  expired: Identified & { reason: "idle" | "absolute" | "gone" };
   /**
    * A session cookie was ignored (the visitor continues anonymous). Many
    * `bad_signature` or `unknown` refusals from one place suggest someone
@@ -21,7 +45,9 @@ export interface SessionEventMap {
    */
   refused: {
     reason: "malformed" | "bad_signature" | "unknown" | "expired";
-    /** The session's handle when the cookie named a real (expired or vanished) one. */
+    /** The session's id when the cookie named a real (expired or vanished) one. */
+    id: string | null;
+    /** @deprecated The same value as `id`, under its former name. */
     handle: string | null;
     userId: string | null;
     ip: string | null;

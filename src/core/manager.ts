@@ -56,7 +56,7 @@ export interface CommitOutcome {
 
 /** One of a user's sessions, as a device list shows it. */
 export interface DeviceSession {
-  /** Public handle: safe to show and to put in a revoke URL. Never the token. */
+  /** The session's public id (as `Session.id`): safe to show and to put in a revoke URL. Never the token. */
   id: string;
   /** True for the session of the request that asked. */
   current: boolean;
@@ -151,7 +151,7 @@ export class SessionManager {
       o.logger.debug("cloakroom: session cookie ignored: no such session");
       if (this.events.has("expired") || this.events.has("refused")) {
         const handle = await handleOf(key);
-        this.events.emit("expired", { handle, reason: "gone" });
+        this.events.emit("expired", { id: handle, handle, reason: "gone" });
         this.#refused(session, "unknown", handle, null);
       }
       return o.legacy === undefined ? session : this.#legacy(req, session);
@@ -161,7 +161,7 @@ export class SessionManager {
       const reason = record.absoluteExpiresAt <= now ? "absolute" : "idle";
       o.logger.debug(`cloakroom: session cookie ignored: ${reason} timeout`);
       const handle = await handleOf(key);
-      this.events.emit("expired", { handle, reason });
+      this.events.emit("expired", { id: handle, handle, reason });
       this.#refused(session, "expired", handle, record.userId);
       void this.#destroyQuietly(key);
       return o.legacy === undefined ? session : this.#legacy(req, session);
@@ -262,7 +262,7 @@ export class SessionManager {
       await this.#storeCall(() => Promise.all(dead.map((d) => o.store.destroy(d.key))));
       for (const d of dead) {
         if (d.reason === "destroyed")
-          this.events.emit("destroyed", { handle: d.handle, userId: d.userId });
+          this.events.emit("destroyed", { id: d.handle, handle: d.handle, userId: d.userId });
       }
       if (session._key === null) cookieChanged = true;
     }
@@ -356,9 +356,15 @@ export class SessionManager {
     const cookie = serializeToken(o.cookie, session._secure, token, this.#maxAge(record));
     const previousHandle = session._created(key, handle, record, cookie);
     if (previousHandle) {
-      this.events.emit("rotated", { handle, previousHandle, userId: plan.userId });
+      this.events.emit("rotated", {
+        id: handle,
+        handle,
+        previousId: previousHandle,
+        previousHandle,
+        userId: plan.userId,
+      });
     } else {
-      this.events.emit("created", { handle, userId: plan.userId });
+      this.events.emit("created", { id: handle, handle, userId: plan.userId });
     }
   }
 
@@ -426,6 +432,7 @@ export class SessionManager {
   ): void {
     this.events.emit("refused", {
       reason,
+      id: handle,
       handle,
       userId,
       ip: session._ip,
@@ -434,23 +441,25 @@ export class SessionManager {
   }
 
   /**
-   * Ends one of the user's sessions by its public handle. False when the user
-   * has no such session. `reason` is passed on to the `revoked` event.
+   * Ends one of the user's sessions by its public id (`Session.id`,
+   * `DeviceSession.id`). False when the user has no such session. `reason` is
+   * passed on to the `revoked` event.
    */
   async revokeSession(
     userId: string,
-    handle: string,
+    id: string,
     options: { reason?: RevokeReason } = {},
   ): Promise<boolean> {
     const now = this.options.now();
     const rows = await this.#storeCall(() => this.options.store.listByUser(userId, now));
     for (const r of rows) {
-      if ((await handleOf(r.key)) === handle) {
+      if ((await handleOf(r.key)) === id) {
         await this.#storeCall(() => this.options.store.destroy(r.key));
         this.events.emit("revoked", {
           userId,
           count: 1,
-          handle,
+          id,
+          handle: id,
           reason: options.reason ?? "other",
         });
         return true;

@@ -133,7 +133,7 @@ export class Session {
   #rotate: RotateOptions | null = null;
   #decoded: Map<string, JsonValue> | null = null;
 
-  /** The public handle of a stored session (safe to show and put in URLs); null until first saved. */
+  /** The session's public id, derived from its key (safe to show and put in URLs, never the token); null until first saved. */
   get id(): string | null {
     if (this.#handle === undefined)
       this.#handle = this._key === null ? null : (handleOfSync(this._key) ?? null);

@@ -242,4 +242,32 @@ describe("session manager", () => {
     await request(sessions, c.cookie);
     expect(seen).toEqual(["created", "rotated", "revoked", "destroyed", "created", "expired"]);
   });
+
+  it("events name a session by the id Session.id and listUserSessions give (handle: its deprecated alias)", async () => {
+    const events: Record<string, Record<string, unknown>> = {};
+    for (const e of ["created", "rotated", "destroyed", "revoked"] as const)
+      sessions.on(e, (ev) => {
+        events[e] = { ...ev };
+      });
+    const a = await request(sessions, undefined, (s) => s.set("a", 1));
+    const firstId = a.session.id;
+    expect(firstId).toEqual(expect.any(String));
+    expect(events.created).toMatchObject({ id: firstId, handle: firstId });
+    const b = await request(sessions, a.cookie, (s) => s.setUser("ev-user"));
+    const loggedIn = b.session.id;
+    expect(loggedIn).not.toBe(firstId);
+    expect(events.rotated).toMatchObject({
+      id: loggedIn,
+      handle: loggedIn,
+      previousId: firstId,
+      previousHandle: firstId,
+    });
+    const [device] = await sessions.listUserSessions("ev-user");
+    expect(device?.id).toBe(loggedIn);
+    expect(await sessions.revokeSession("ev-user", loggedIn!)).toBe(true);
+    expect(events.revoked).toMatchObject({ id: loggedIn, handle: loggedIn, count: 1 });
+    const c = await request(sessions, undefined, (s) => s.set("a", 1));
+    await request(sessions, c.cookie, (s) => s.destroy());
+    expect(events.destroyed).toMatchObject({ id: c.session.id, handle: c.session.id });
+  });
 });

@@ -3,7 +3,7 @@ import type { Command } from "./command.js";
 import { EXIT, withStore } from "./command.js";
 
 export const revoke: Command = {
-  usage: "revoke [store-url] --user <id> [--session <handle>] [--dry-run] [--yes]",
+  usage: "revoke [store-url] --user <id> [--session <id>] [--dry-run] [--yes]",
   summary: "end one session of a user, or all of them",
   examples: [
     "revoke sqlite:./data/sessions.db --user 42 --session 3q2-7w…",
@@ -12,7 +12,7 @@ export const revoke: Command = {
   ],
   options: {
     user: { type: "string", help: "the user whose sessions to end" },
-    session: { type: "string", help: "end only this session (its handle, from `sessions`)" },
+    session: { type: "string", help: "end only this session (its id, from `sessions`)" },
     "dry-run": { type: "boolean", help: "show what would be ended; change nothing" },
     yes: {
       type: "boolean",

@@ -4,7 +4,7 @@ import { EXIT, withStore } from "./command.js";
 
 export const sessions: Command = {
   usage: "sessions [store-url] --user <id> [--json]",
-  summary: "list a user's live sessions (handle, created, last seen, IP, agent)",
+  summary: "list a user's live sessions (id, created, last seen, IP, agent)",
   examples: ["sessions sqlite:./data/sessions.db --user 42", "sessions --user 42 --json"],
   options: { user: { type: "string", help: "the user whose sessions to list" } },
   async run([url], values, out) {
