@@ -26,9 +26,11 @@ export const users: UserDirectory = {
       ? { id: r.id, username: r.username, roles: r.roles, credentialVersion: r.credentialVersion }
       : null;
   },
-  setPasswordHash: async (id, passwordHash, reason) => {
+  // A rehash passes the hash it verified: write only over that one, so a
+  // password changed meanwhile is never set back (in SQL: AND password_hash = ?).
+  setPasswordHash: async (id, passwordHash, reason, replacing) => {
     const r = rows.get(id);
-    if (!r) return;
+    if (!r || (replacing !== undefined && r.passwordHash !== replacing)) return;
     r.passwordHash = passwordHash;
     if (reason === "change") r.credentialVersion++;
   },

@@ -135,8 +135,15 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
     if (result.needsRehash) {
       try {
         const rehashed = await hasher.hash(password);
-        await users.setPasswordHash(creds.id, rehashed, "rehash");
-        proved = { ...creds, passwordHash: rehashed };
+        await interleave("auth.login.rehash");
+        // Only over the hash just verified: a password changed since (another
+        // request, another server) must not be overwritten by the old one.
+        // `replacing` lets the directory make that check part of its write.
+        const now = await users.findByUsername(username);
+        if (now?.id === creds.id && now.passwordHash === creds.passwordHash) {
+          await users.setPasswordHash(creds.id, rehashed, "rehash", creds.passwordHash);
+          proved = { ...creds, passwordHash: rehashed };
+        }
       } catch (err) {
         // The login itself is sound; the upgrade is retried at the next one.
         sessions.options.logger.warn("cloakroom/auth: could not store a rehashed password", {

@@ -68,9 +68,17 @@ export interface UserDirectory<U extends User = User> {
   /**
    * Stores a new hash: a password change (`reason` `"change"`: bump
    * {@link User.credentialVersion} in the same write), or a rehash after the
-   * parameters changed (`"rehash"`: keep it).
+   * parameters changed (`"rehash"`: keep it). A rehash passes `replacing`,
+   * the hash it verified: store only while that is still the stored one
+   * (`UPDATE … WHERE id = ? AND password_hash = ?`), so a password changed
+   * meanwhile is never set back to the old one.
    */
-  setPasswordHash(id: string, passwordHash: string, reason: PasswordHashReason): Promise<void>;
+  setPasswordHash(
+    id: string,
+    passwordHash: string,
+    reason: PasswordHashReason,
+    replacing?: string,
+  ): Promise<void>;
   /**
    * Permissions of a user, when they do not follow from `options.permissions`
    * (a role → permissions map). Called fresh on each `requirePermission`.

@@ -258,3 +258,34 @@ describe("credential version: what stays signed in, and what a request costs", (
     expect(calls).toEqual(["get"]);
   });
 });
+
+describe("a rehash on login racing a password change", () => {
+  for (const versioned of [true, false]) {
+    it(`${versioned ? "with" : "without"} a credential version: the login held before its rehash write neither signs in nor sets the old password back`, async () => {
+      const clock = new Clock();
+      const users = new Users({ versioned });
+      // B hashes with the parameters the stored hash has; A's are newer, so A's login rehashes.
+      const older = createPasswordHasher({ memoryCost: 512, timeCost: 1 });
+      await users.add("alice", OLD, [], await older.hash(OLD));
+      const store = new MemoryStore({ sweepInterval: 0 });
+      const a = server(store, users, clock, { throttle: false });
+      const b = server(store, users, clock, { throttle: false, password: older });
+      const owner = await login(b, OLD);
+
+      const held = holdAt("auth.login.rehash");
+      const attacker = login(a, OLD);
+      await held.arrived; // A verified the old password and computed its new hash
+      const s = await b.open(owner);
+      expect(await b.auth.changePassword(s, { current: OLD, next: NEW })).toMatchObject({
+        ok: true,
+      });
+      await b.finish(s, owner);
+      held.release();
+      const stolen = await attacker;
+
+      expect(await signedIn(a, stolen)).toBe(false);
+      expect(await signedIn(a, await login(a, OLD))).toBe(false); // the change stands
+      expect(await signedIn(a, await login(a, NEW))).toBe(true);
+    });
+  }
+});

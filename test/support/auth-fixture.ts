@@ -80,9 +80,14 @@ export class Users implements UserDirectory {
     const r = this.rows.get(id);
     return r ? { id: r.id, username: r.username, roles: [...r.roles], ...this.#version(r) } : null;
   }
-  async setPasswordHash(id: string, hash: string, reason: PasswordHashReason = "change") {
+  async setPasswordHash(
+    id: string,
+    hash: string,
+    reason: PasswordHashReason = "change",
+    replacing?: string,
+  ) {
     const r = this.rows.get(id);
-    if (!r) return;
+    if (!r || (replacing !== undefined && r.passwordHash !== replacing)) return;
     r.passwordHash = hash;
     if (reason === "change") r.credentialVersion++;
   }

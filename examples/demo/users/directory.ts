@@ -43,9 +43,15 @@ export interface UserDirectory {
   /**
    * Stores a new hash; `"change"` also bumps `credentialVersion` in the same
    * statement, `"rehash"` (cloakroom-sessions/auth on login when its
-   * parameters changed: the same password) keeps it.
+   * parameters changed: the same password) keeps it, and writes only over
+   * `replacing`, the hash it verified.
    */
-  setPasswordHash(id: string, passwordHash: string, reason: PasswordHashReason): Promise<void>;
+  setPasswordHash(
+    id: string,
+    passwordHash: string,
+    reason: PasswordHashReason,
+    replacing?: string,
+  ): Promise<void>;
   /** The new user, or null when the username is taken. */
   create(user: NewUser): Promise<User | null>;
   /** The user's passkeys (the `demo_passkeys` table in the same database). */

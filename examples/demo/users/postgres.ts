@@ -93,10 +93,23 @@ export class PostgresUserDirectory implements UserDirectory {
     return rows[0] ? toUser(rows[0] as Row) : null;
   }
 
-  async setPasswordHash(id: string, passwordHash: string, reason: PasswordHashReason) {
+  async setPasswordHash(
+    id: string,
+    passwordHash: string,
+    reason: PasswordHashReason,
+    replacing?: string,
+  ) {
+    // A rehash writes only over the hash it verified (never undoes a change made meanwhile).
+    if (reason === "rehash") {
+      await this.#pool.query(
+        "UPDATE demo_users SET password_hash = $1 WHERE id = $2 AND password_hash = $3",
+        [passwordHash, id, replacing ?? ""],
+      );
+      return;
+    }
     await this.#pool.query(
-      "UPDATE demo_users SET password_hash = $1, credential_version = credential_version + $2 WHERE id = $3",
-      [passwordHash, reason === "rehash" ? 0 : 1, id],
+      "UPDATE demo_users SET password_hash = $1, credential_version = credential_version + 1 WHERE id = $2",
+      [passwordHash, id],
     );
   }
 

@@ -105,13 +105,24 @@ export class SqliteUserDirectory implements UserDirectory {
     return row ? toUser(row as Row) : null;
   }
 
-  async setPasswordHash(id: string, passwordHash: string, reason: PasswordHashReason) {
-    const bump = reason === "rehash" ? 0 : 1;
+  async setPasswordHash(
+    id: string,
+    passwordHash: string,
+    reason: PasswordHashReason,
+    replacing?: string,
+  ) {
+    // A rehash writes only over the hash it verified (never undoes a change made meanwhile).
+    if (reason === "rehash") {
+      this.#db
+        .prepare("UPDATE demo_users SET password_hash = ? WHERE id = ? AND password_hash = ?")
+        .run(passwordHash, id, replacing ?? "");
+      return;
+    }
     this.#db
       .prepare(
-        "UPDATE demo_users SET password_hash = ?, credential_version = credential_version + ? WHERE id = ?",
+        "UPDATE demo_users SET password_hash = ?, credential_version = credential_version + 1 WHERE id = ?",
       )
-      .run(passwordHash, bump, id);
+      .run(passwordHash, id);
   }
 
   async create(user: NewUser): Promise<User | null> {
