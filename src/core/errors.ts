@@ -89,7 +89,13 @@ export class MissingDriverError extends CloakroomError {
   }
 }
 
-/** The session was used in a way its state does not allow (e.g. written after destroy()). */
+/**
+ * A store was asked to write under something that is not a store key, or a
+ * file store path would leave its directory. The manager only passes keys it
+ * derived itself, so this is a bug in the caller (another store wrapping this
+ * one, a script), never a visitor's input: a malformed cookie is "no
+ * session", not this error.
+ */
 export class SessionStateError extends CloakroomError {
   constructor(message: string) {
     super("SESSION_STATE", message, 500);
