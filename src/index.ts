@@ -38,6 +38,7 @@ export type {
   MigrationResult,
   PatchResult,
   PurgeOptions,
+  RotateResult,
   SessionPatch,
   SessionStore,
   SessionSummary,

@@ -6,8 +6,9 @@
  * would keep one JSON value per session plus one index value per user.
  *
  * The one thing a real backend adds is exclusive access for the
- * read-modify-write in `patch`: a conditional write (DynamoDB condition
- * expression, KV compare-and-swap) retried on conflict. Here every method
+ * read-modify-write in `patch` and `rotate`: a conditional write (DynamoDB
+ * condition expression or transaction, KV compare-and-swap) retried on
+ * conflict. Here every method
  * runs without an `await` between its read and its write, which is atomic
  * in one process.
  */
@@ -17,6 +18,7 @@ import {
   isStoreKey,
   type PatchResult,
   type PurgeOptions,
+  type RotateResult,
   type SessionPatch,
   type SessionStore,
   type SessionSummary,
@@ -40,6 +42,19 @@ export class MapStore implements SessionStore {
     if (!isStoreKey(key)) throw new TypeError("not a store key");
     if (session.userId !== null) this.#index(session.userId).add(key);
     this.#sessions.set(key, structuredClone(session));
+  }
+
+  async rotate(
+    oldKey: string,
+    newKey: string,
+    session: StoredSession,
+    now: number,
+  ): Promise<RotateResult> {
+    const old = isStoreKey(oldKey) ? this.#sessions.get(oldKey) : undefined;
+    if (!old || !isAlive(old, now)) return "missing"; // revoked first: write nothing
+    this.#remove(oldKey);
+    await this.create(newKey, session);
+    return "ok";
   }
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {

@@ -346,21 +346,22 @@ export function createAuth<U extends User = User>(options: AuthOptions<U>): Auth
       }
       session.setMeta(META.credentialVersion, versionString(changed.credentialVersion));
       const handle = session.id;
-      // Every other session ends (ASVS 5.0 7.4.3); this one continues under a new token.
+      // Every other session ends (ASVS 5.0 7.4.3); this one continues under a
+      // new token. It is spared here because rotation only carries over a
+      // record that still exists (issue 10 finding 8); the rotation removes
+      // its old record, so the pre-change token dies at the commit either way.
       const count = await sessions.revokeUserSessions(r.user.id, {
-        except: null,
+        except: session,
         reason: "password-change",
       });
       rotateSignedIn(ctx, session, true);
       recordProof(session, ["pwd"], now(), false);
       ctx.audit.emit(session, { type: "password.changed", session: handle });
-      // `count` includes this session's old record; it continues under a new token.
-      const others = Math.max(0, count - 1);
       ctx.audit.emit(session, {
         type: "session.revoked",
         by: "password-change",
         session: handle,
-        count: others,
+        count,
       });
       return r;
     },

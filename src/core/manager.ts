@@ -258,8 +258,16 @@ export class SessionManager {
     let cookieChanged = false;
 
     const dead = session._takeDead();
+    // A rotation that carries something over replaces its old record in one
+    // conditional store step (`store.rotate`), never destroy-then-create: a
+    // request that loaded the session before it was revoked must not bring it
+    // back under a new token (issue 10 finding 8).
+    const plan = session._key === null ? session._newSession() : null;
+    const rotated = plan !== null ? dead?.find((d) => d.reason === "rotated") : undefined;
     if (dead !== null) {
-      await this.#storeCall(() => Promise.all(dead.map((d) => o.store.destroy(d.key))));
+      const gone = rotated === undefined ? dead : dead.filter((d) => d !== rotated);
+      if (gone.length > 0)
+        await this.#storeCall(() => Promise.all(gone.map((d) => o.store.destroy(d.key))));
       for (const d of dead) {
         if (d.reason === "destroyed")
           this.events.emit("destroyed", { id: d.handle, handle: d.handle, userId: d.userId });
@@ -268,9 +276,9 @@ export class SessionManager {
     }
 
     if (session._key === null) {
-      const plan = session._newSession();
       if (plan !== null) {
-        await this.#create(session, plan, now);
+        // False when the rotated record was gone: the request is left anonymous, its cookie cleared.
+        await this.#create(session, plan, now, rotated?.key);
         cookieChanged = true;
       } else if (cookieChanged || (session._hadCookie && session._outCookie === null)) {
         // Dead or invalid cookie and nothing to keep: tell the browser to drop it.
@@ -336,7 +344,17 @@ export class SessionManager {
     };
   }
 
-  async #create(session: Session, plan: NewSessionPlan, now: number): Promise<void> {
+  /**
+   * Stores the new session; with `replaces`, as the rotation of that record.
+   * False when the record to rotate was gone: nothing is written and the
+   * request continues anonymous, as after any lost session.
+   */
+  async #create(
+    session: Session,
+    plan: NewSessionPlan,
+    now: number,
+    replaces?: string,
+  ): Promise<boolean> {
     const o = this.options;
     const absoluteExpiresAt = now + (plan.absoluteTimeout ?? o.absoluteTimeout);
     const record: StoredSession = {
@@ -351,7 +369,22 @@ export class SessionManager {
     };
     const { token, secret } = await mintToken(this.#keys);
     const key = await storeKeyOf(secret);
-    await this.#storeCall(() => o.store.create(key, record));
+    if (replaces === undefined) {
+      await this.#storeCall(() => o.store.create(key, record));
+    } else {
+      const result = await this.#storeCall(() => o.store.rotate(replaces, key, record, now));
+      if (result === "missing") {
+        // Revoked, destroyed, or rotated by a sibling request: continue
+        // anonymous. The cookie is left alone (no clearing Set-Cookie): a
+        // sibling that won the rotation may be setting the new one, and the
+        // dead one is cleared by whichever request next presents it.
+        this.options.logger.debug(
+          "cloakroom: rotation refused: the session no longer exists; continuing anonymous",
+        );
+        session._lost(null);
+        return false;
+      }
+    }
     const handle = await handleOf(key);
     const cookie = serializeToken(o.cookie, session._secure, token, this.#maxAge(record));
     const previousHandle = session._created(key, handle, record, cookie);
@@ -366,6 +399,7 @@ export class SessionManager {
     } else {
       this.events.emit("created", { id: handle, handle, userId: plan.userId });
     }
+    return true;
   }
 
   /** The session vanished under us (revoked, destroyed or rotated by another request): continue anonymous. */

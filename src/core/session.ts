@@ -418,8 +418,11 @@ export class Session {
     r.idleExpiresAt = t.idleExpiresAt;
   }
 
-  /** @internal The record vanished (revoked, destroyed or rotated elsewhere): continue anonymous. */
-  _lost(clearCookie: string): void {
+  /**
+   * @internal The record vanished (revoked, destroyed or rotated elsewhere):
+   * continue anonymous, sending `clearCookie` (null: leave the cookie alone).
+   */
+  _lost(clearCookie: string | null): void {
     this._key = null;
     this.#handle = null;
     this.#record = null;
@@ -429,7 +432,11 @@ export class Session {
     this.#set = null;
     this.#unset = null;
     this.#decoded = null;
+    this.#rotate = null;
+    this.#rotatedFrom = undefined;
     this._outCookie = clearCookie;
+    // Left alone: no later commit of this request clears it either.
+    if (clearCookie === null) this._hadCookie = false;
   }
 
   /** @internal The cookie must go: dead or invalid, and nothing to keep. */

@@ -75,6 +75,13 @@ export interface SessionPatch {
 export type PatchResult = "ok" | "missing" | "too_large";
 
 /**
+ * `"ok"`: the new session is written and the old one is gone. `"missing"`:
+ * the old session no longer existed or had expired at `now` (revoked,
+ * destroyed, rotated by another request); nothing was written.
+ */
+export type RotateResult = "ok" | "missing";
+
+/**
  * What a backend can do; the core and the CLI adapt to it. Whether records
  * expire by themselves is not declared but follows from the store: see
  * {@link hasNativeTtl}.
@@ -109,7 +116,7 @@ export interface MigrationResult {
 }
 
 /**
- * A session backend: seven methods every store implements, three optional
+ * A session backend: eight methods every store implements, several optional
  * ones. Cloakroom calls it with store keys only (never tokens) and passes the
  * time in, so a store keeps no clock for expiry decisions.
  *
@@ -142,6 +149,24 @@ export interface SessionStore {
    * the manager keeps a busy session alive.
    */
   patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult>;
+
+  /**
+   * Rotation (a new token for a session): writes `session` under `newKey`
+   * and removes `oldKey`, but only if `oldKey` is still alive at `now`, as
+   * one step against any revocation: once `destroy(oldKey)` or a
+   * `destroyByUser` that removed it has resolved, a rotation of it resolves
+   * `"missing"` and writes nothing, so a request that loaded a session before
+   * it was revoked cannot carry it over into a new one (issue 10 finding 8).
+   * `session` carries the new record whole (its `userId` may differ from the
+   * old one's: signing in rotates); the old record's user index entry goes
+   * with it, the new one is indexed as by `create`.
+   */
+  rotate(
+    oldKey: string,
+    newKey: string,
+    session: StoredSession,
+    now: number,
+  ): Promise<RotateResult>;
 
   /** Removes the session at once. Removing an absent session is not an error. */
   destroy(key: string): Promise<void>;

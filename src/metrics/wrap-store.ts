@@ -11,6 +11,7 @@ import type { SessionStore } from "../core/store.js";
 export const STORE_OPERATIONS = [
   "get",
   "create",
+  "rotate",
   "patch",
   "destroy",
   "listByUser",

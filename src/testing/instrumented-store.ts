@@ -11,13 +11,14 @@ import type { SessionPatch, SessionStore } from "../core/store.js";
 type Method =
   | "get"
   | "create"
+  | "rotate"
   | "patch"
   | "destroy"
   | "listByUser"
   | "destroyByUser"
   | "purgeExpired";
 
-export const WRITES: readonly Method[] = ["create", "patch", "destroy", "destroyByUser"];
+export const WRITES: readonly Method[] = ["create", "rotate", "patch", "destroy", "destroyByUser"];
 
 export class InstrumentedStore implements SessionStore {
   readonly kind: string;
@@ -38,6 +39,7 @@ export class InstrumentedStore implements SessionStore {
     return {
       get: 0,
       create: 0,
+      rotate: 0,
       patch: 0,
       destroy: 0,
       listByUser: 0,
@@ -84,6 +86,8 @@ export class InstrumentedStore implements SessionStore {
   get: SessionStore["get"] = (key, now) => this.#call("get", () => this.inner.get(key, now));
   create: SessionStore["create"] = (key, s) =>
     this.#call("create", () => this.inner.create(key, s));
+  rotate: SessionStore["rotate"] = (oldKey, newKey, s, now) =>
+    this.#call("rotate", () => this.inner.rotate(oldKey, newKey, s, now));
   patch = (key: string, patch: SessionPatch, now: number) =>
     this.#call("patch", async () => {
       const hold = this.#hold;

@@ -447,6 +447,176 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       });
     });
 
+    // Issue 10 finding 8: rotation (a new token for a session) is conditional
+    // on the old record still being alive, in one step against revocation.
+    describe("rotation", () => {
+      afterAll(() => setInterleaveHook(undefined));
+
+      const listed = async (userId: string) =>
+        (await store.listByUser(userId, Date.now())).map((s) => s.key);
+
+      it("moves a live session to its new key: the old key is gone, the user index follows", async () => {
+        const userId = testUser();
+        const [old, next] = [testKey(), testKey()];
+        await store.create(old, record({ userId }));
+        const r = record({ userId, data: { moved: "true" } });
+        expect(await store.rotate(old, next, r, Date.now())).toBe("ok");
+        expect(await store.get(old, Date.now())).toBeNull();
+        expect(await store.get(next, Date.now())).toEqual(r);
+        expect(await listed(userId)).toEqual([next]);
+        expect(await store.destroyByUser(userId)).toBe(1);
+        expect(await store.get(next, Date.now())).toBeNull();
+      });
+
+      it("signs in and out by rotating: anonymous → user A → user B → anonymous", async () => {
+        const [a, b] = [testUser(), testUser()];
+        const keys = [testKey(), testKey(), testKey(), testKey()] as const;
+        await store.create(keys[0], record());
+        expect(await store.rotate(keys[0], keys[1], record({ userId: a }), Date.now())).toBe("ok");
+        expect(await listed(a)).toEqual([keys[1]]);
+        expect(await store.rotate(keys[1], keys[2], record({ userId: b }), Date.now())).toBe("ok");
+        expect(await listed(a)).toEqual([]);
+        expect(await listed(b)).toEqual([keys[2]]);
+        expect(await store.rotate(keys[2], keys[3], record(), Date.now())).toBe("ok");
+        expect(await listed(b)).toEqual([]);
+        expect((await store.get(keys[3], Date.now()))?.userId).toBeNull();
+        for (const k of keys.slice(0, 3)) expect(await store.get(k, Date.now())).toBeNull();
+      });
+
+      it("never rotates a destroyed, revoked, expired or unknown session: nothing is written or listed", async () => {
+        const userId = testUser();
+        const now = Date.now();
+        const [destroyed, revoked, expired] = [testKey(), testKey(), testKey()];
+        await store.create(destroyed, record({ userId }));
+        await store.create(revoked, record({ userId }));
+        await store.create(
+          expired,
+          record({ userId, idleExpiresAt: now + MIN, absoluteExpiresAt: now + HOUR }),
+        );
+        await store.destroy(destroyed);
+        expect(await store.destroyByUser(userId, expired)).toBe(1);
+        const attempts: [string, number][] = [
+          [destroyed, now],
+          [revoked, now],
+          [expired, now + 2 * MIN],
+          [testKey(), now],
+        ];
+        for (const [old, at] of attempts) {
+          const next = testKey();
+          expect(await store.rotate(old, next, record({ userId }), at)).toBe("missing");
+          expect(await store.get(next, now)).toBeNull();
+          expect(await listed(userId)).not.toContain(next);
+        }
+      });
+
+      it("of two rotations of one session, exactly one succeeds", async () => {
+        const userId = testUser();
+        const old = testKey();
+        await store.create(old, record({ userId }));
+        const [x, y] = [testKey(), testKey()];
+        const results = await Promise.all([
+          store.rotate(old, x, record({ userId }), Date.now()),
+          store.rotate(old, y, record({ userId }), Date.now()),
+        ]);
+        expect([...results].sort()).toEqual(["missing", "ok"]);
+        const winner = results[0] === "ok" ? x : y;
+        const loser = winner === x ? y : x;
+        expect(await store.get(loser, Date.now())).toBeNull();
+        expect(await listed(userId)).toEqual([winner]);
+      });
+
+      // The bad interleaving of the finding: a request loads the session, the
+      // session is revoked, then the request rotates it.
+      it("a request that loaded a session before a revoke-all cannot rotate it into a new one", async () => {
+        const userId = testUser();
+        const old = testKey();
+        await store.create(old, record({ userId }));
+        const loaded = await store.get(old, Date.now());
+        expect(loaded?.userId).toBe(userId);
+        expect(await store.destroyByUser(userId)).toBe(1);
+        const next = testKey();
+        expect(
+          await store.rotate(old, next, { ...loaded!, createdAt: Date.now() }, Date.now()),
+        ).toBe("missing");
+        expect(await store.get(next, Date.now())).toBeNull();
+        expect(await listed(userId)).toEqual([]);
+      });
+
+      // The same, with the revocation injected inside the rotation: stores
+      // whose rotation takes several steps (Redis, Memcached) pause after
+      // indexing the new key, before deciding on the old one; the revoke-all
+      // runs in that gap. One-step stores run both at once.
+      it("a revoke-all inside a rotation, before its decision, leaves no new session", async () => {
+        const userId = testUser();
+        // Does this store's rotation pause at the point? A probe rotation tells.
+        let pauses = false;
+        const probe = testKey();
+        await store.create(probe, record({ userId }));
+        setInterleaveHook((point) => {
+          if (point.endsWith("rotate:indexed")) pauses = true;
+        });
+        try {
+          await store.rotate(probe, testKey(), record({ userId }), Date.now());
+        } finally {
+          setInterleaveHook(undefined);
+        }
+        await store.destroyByUser(userId);
+
+        const old = testKey();
+        await store.create(old, record({ userId }));
+        const next = testKey();
+        let revoked = -1;
+        setInterleaveHook(async (point) => {
+          if (!point.endsWith("rotate:indexed")) return;
+          setInterleaveHook(undefined);
+          revoked = await store.destroyByUser(userId);
+        });
+        let result: string;
+        try {
+          [result] = await Promise.all([
+            store.rotate(old, next, record({ userId }), Date.now()),
+            pauses ? null : store.destroyByUser(userId).then((n) => (revoked = n)),
+          ]);
+        } finally {
+          setInterleaveHook(undefined);
+        }
+        if (pauses) {
+          expect(revoked).toBe(1);
+          expect(result).toBe("missing");
+        }
+        // Whatever came first, nothing of the user outlives the revocation:
+        // either the rotation lost (nothing written) or it came first and the
+        // revoke-all removed the new session.
+        if (result === "missing") expect(await store.get(next, Date.now())).toBeNull();
+        const alive = (await store.get(next, Date.now())) !== null;
+        if (alive) expect(await listed(userId)).toContain(next);
+        await store.destroyByUser(userId);
+        expect(await store.get(next, Date.now())).toBeNull();
+        expect(await store.get(old, Date.now())).toBeNull();
+      });
+
+      it("a revoke-all after a rotation's decision still reaches the new session", async () => {
+        const userId = testUser();
+        const old = testKey();
+        await store.create(old, record({ userId }));
+        const next = testKey();
+        setInterleaveHook(async (point) => {
+          if (!point.endsWith("rotate:claimed")) return;
+          setInterleaveHook(undefined);
+          await store.destroyByUser(userId);
+        });
+        try {
+          await store.rotate(old, next, record({ userId }), Date.now());
+        } finally {
+          setInterleaveHook(undefined);
+        }
+        if ((await store.get(next, Date.now())) !== null)
+          expect(await listed(userId)).toContain(next);
+        await store.destroyByUser(userId);
+        expect(await store.get(next, Date.now())).toBeNull();
+      });
+    });
+
     // Issue 12: throttling's own primitive, not fake session records.
     describe("counters", () => {
       const name = () => `test:${testKey()}`;

@@ -29,6 +29,7 @@ import {
   isStoreKey,
   type PatchResult,
   type PurgeOptions,
+  type RotateResult,
   type SessionPatch,
   type SessionStore,
   type SessionSummary,
@@ -102,6 +103,35 @@ export class FileStore implements SessionStore {
       this.#exclusive(key, async () => {
         if (session.userId !== null) await addMarker(this.#paths, session.userId, key);
         await writeAtomic(this.#paths.session(key), rec.encodeRecord(session), this.#fsync);
+      }),
+    );
+  }
+
+  /**
+   * Under the old session's lock: if it is alive, write the new one (marker
+   * first, as in create) and remove the old one with its marker. A revoke
+   * takes the same lock, so it either ran before (nothing to rotate) or
+   * runs after (and, listing markers afresh, finds the new one).
+   */
+  async rotate(
+    oldKey: string,
+    newKey: string,
+    session: StoredSession,
+    now: number,
+  ): Promise<RotateResult> {
+    if (!isStoreKey(newKey)) throw new SessionStateError("file store: not a store key");
+    if (!isStoreKey(oldKey)) return "missing";
+    return this.#guard("rotate", () =>
+      this.#exclusive(oldKey, async () => {
+        const old = await this.#readLive(oldKey, now);
+        if (!old) return "missing";
+        // The new key is fresh (256-bit random): nobody else locks it, so no lock-order cycle.
+        await this.#exclusive(newKey, async () => {
+          if (session.userId !== null) await addMarker(this.#paths, session.userId, newKey);
+          await this.#write(newKey, session);
+        });
+        await this.#remove(oldKey, old);
+        return "ok";
       }),
     );
   }

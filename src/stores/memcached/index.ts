@@ -22,12 +22,13 @@
  */
 
 import { createHash } from "node:crypto";
-import { ConfigurationError, SessionStateError } from "../../core/errors.js";
+import { ConfigurationError, SessionStateError, StoreUnavailableError } from "../../core/errors.js";
 import { interleave } from "../../core/interleave.js";
 import {
   isAlive,
   isStoreKey,
   type PatchResult,
+  type RotateResult,
   type SessionPatch,
   type SessionStore,
   type SessionSummary,
@@ -106,6 +107,58 @@ export class MemcachedStore implements SessionStore {
     }
     const exptime = this.#exptime(session);
     await this.#ops.store("set", this.#sk(key), rec.encodeRecord(session), exptime, null);
+  }
+
+  /**
+   * Index the new session, claim the old one (a CAS delete, only while it is
+   * alive: a revocation that deleted it first leaves nothing to claim), then
+   * write the new one; as in Redis, a failed claim takes the new index entry
+   * back at once and a successful one unindexes the old session.
+   */
+  async rotate(
+    oldKey: string,
+    newKey: string,
+    session: StoredSession,
+    now: number,
+  ): Promise<RotateResult> {
+    if (!isStoreKey(newKey)) throw new SessionStateError("memcached store: not a store key");
+    if (!isStoreKey(oldKey)) return "missing";
+    if (session.userId !== null) {
+      await this.#updateIndex(session.userId, (index) => {
+        index.set(newKey, [session.absoluteExpiresAt, this.#clock()]);
+        return true;
+      });
+      await interleave("memcached.rotate:indexed");
+    }
+    const old = await this.#queue.run(oldKey, () => this.#claim(oldKey, now));
+    if (old === null) {
+      if (session.userId !== null)
+        await this.#updateIndex(session.userId, (index) => index.delete(newKey));
+      return "missing";
+    }
+    await this.#ops.store(
+      "set",
+      this.#sk(newKey),
+      rec.encodeRecord(session),
+      this.#exptime(session),
+      null,
+    );
+    if (old.userId !== null) await this.#updateIndex(old.userId, (index) => index.delete(oldKey));
+    return "ok";
+  }
+
+  /** Deletes the session if alive, by CAS (nobody wrote it since our read); its record, or null when gone. */
+  async #claim(key: string, now: number): Promise<StoredSession | null> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const got = await this.#ops.get(this.#sk(key));
+      const r = got ? rec.decodeRecord(got.value) : null;
+      if (!got || !r || !isAlive(r, now)) return null;
+      const status = await this.#ops.delete(this.#sk(key), got.cas);
+      if (status === STATUS.ok) return r;
+      if (status === STATUS.notFound) return null; // revoked between our read and our delete
+      // exists: a patch or touch rewrote it since our read; read again.
+    }
+    throw new StoreUnavailableError("memcached: gave up claiming a session after 50 CAS conflicts");
   }
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {

@@ -11,6 +11,7 @@ import {
   isAlive as alive,
   type PatchResult,
   type PurgeOptions,
+  type RotateResult,
   type SessionPatch,
   type SessionStore,
   type SessionSummary,
@@ -84,6 +85,10 @@ export class MemoryStore implements SessionStore {
         "cloakroom: the memory store keeps sessions in this process only; use sqlite:, redis:// or postgres:// in production",
       );
     }
+    this.#insert(key, session);
+  }
+
+  #insert(key: string, session: StoredSession): void {
     this.#remove(key);
     this.#sessions.set(key, clone(session));
     if (session.userId !== null) this.#index(session.userId).add(key);
@@ -99,6 +104,20 @@ export class MemoryStore implements SessionStore {
     const { result, next } = applyPatch(r, patch);
     if (result === "ok") this.#sessions.set(key, next);
     return result;
+  }
+
+  async rotate(
+    oldKey: string,
+    newKey: string,
+    session: StoredSession,
+    now: number,
+  ): Promise<RotateResult> {
+    // No await between the check and the writes: atomic in one process.
+    const r = this.#sessions.get(oldKey);
+    if (!r || !alive(r, now)) return "missing";
+    this.#remove(oldKey);
+    this.#insert(newKey, session);
+    return "ok";
   }
 
   async consumeField(key: string, field: string, value: string, now: number): Promise<boolean> {

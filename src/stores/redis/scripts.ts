@@ -98,6 +98,26 @@ return 1`,
 );
 
 /**
+ * KEYS[1] session; ARGV: now. The claim step of a rotation: deletes the
+ * session only if it is alive at `now`, and answers {user id or '',
+ * createdAt} of what it deleted, or nil when it was gone or expired (nothing
+ * deleted). Of a claim and a revocation of one session, whichever Redis runs
+ * first wins; the other finds nothing.
+ */
+export const CLAIM = script(
+  "claim",
+  `${TIMES}
+local t = redis.call('HGET', KEYS[1], 't')
+if not t then return nil end
+local c, l, i, a = times(t)
+local now = tonumber(ARGV[1])
+if not c or i <= now or a <= now then return nil end
+local u = redis.call('HGET', KEYS[1], 'u')
+redis.call('DEL', KEYS[1])
+return {u or '', tostring(c)}`,
+);
+
+/**
  * KEYS[1] session; ARGV: now, lastSeenAt, idleExpiresAt.
  * 1 when touched, 0 when the session is gone or expired at `now` (nothing written).
  */

@@ -21,6 +21,7 @@ import type { Logger } from "../../core/options.js";
 import {
   isAlive,
   type PatchResult,
+  type RotateResult,
   type SessionPatch,
   type SessionStore,
   type SessionSummary,
@@ -41,7 +42,16 @@ import {
   sessionKey,
   userKey,
 } from "./layout.js";
-import { CONSUME, CREATE, INCREMENT, INDEX_ADD, PATCH, type Script, TOUCH } from "./scripts.js";
+import {
+  CLAIM,
+  CONSUME,
+  CREATE,
+  INCREMENT,
+  INDEX_ADD,
+  PATCH,
+  type Script,
+  TOUCH,
+} from "./scripts.js";
 
 export interface RedisStoreSettings {
   /** Prefix of every key the store writes. @default "cr:" */
@@ -114,16 +124,60 @@ export class RedisStore implements SessionStore {
   }
 
   async create(key: string, session: StoredSession): Promise<void> {
-    if (session.userId !== null) {
-      const u = userKey(this.#prefix, session.userId);
-      await this.#run(INDEX_ADD, u, [
-        String(session.absoluteExpiresAt),
-        indexMember(key, session.createdAt),
-        String(session.createdAt),
-      ]);
-      await interleave("redis.create:indexed");
-      await this.#replicated(u);
+    await this.#index(key, session, "redis.create:indexed");
+    await this.#write(key, session);
+  }
+
+  /**
+   * Rotation across slots, in the order that keeps revocation whole: the new
+   * session is indexed first (so it is revocable the moment it exists), then
+   * the old one is claimed — deleted only if alive, in one script on its own
+   * node: the step a revocation either precedes (the claim finds nothing and
+   * nothing is written) or follows — and only then is the new one written.
+   * A failed claim takes the new index entry straight back; a successful one
+   * unindexes the old session.
+   */
+  async rotate(
+    oldKey: string,
+    newKey: string,
+    session: StoredSession,
+    now: number,
+  ): Promise<RotateResult> {
+    await this.#index(newKey, session, "redis.rotate:indexed");
+    const old = sessionKey(this.#prefix, oldKey);
+    const claimed = (await this.#run(CLAIM, old, [String(now)])) as unknown[] | null;
+    await interleave("redis.rotate:claimed");
+    if (!Array.isArray(claimed)) {
+      if (session.userId !== null) {
+        const u = userKey(this.#prefix, session.userId);
+        await this.#send(u, ["ZREM", u, indexMember(newKey, session.createdAt)]);
+      }
+      return "missing";
     }
+    await this.#replicated(old);
+    await this.#write(newKey, session);
+    const [oldUser, createdAt] = claimed.map(String);
+    if (oldUser) {
+      const u = userKey(this.#prefix, oldUser);
+      await this.#send(u, ["ZREM", u, indexMember(oldKey, Number(createdAt)), oldKey]);
+    }
+    return "ok";
+  }
+
+  /** Indexes a signed-in session under its user (before the session is written: see the header). */
+  async #index(key: string, session: StoredSession, point: string): Promise<void> {
+    if (session.userId === null) return;
+    const u = userKey(this.#prefix, session.userId);
+    await this.#run(INDEX_ADD, u, [
+      String(session.absoluteExpiresAt),
+      indexMember(key, session.createdAt),
+      String(session.createdAt),
+    ]);
+    await interleave(point);
+    await this.#replicated(u);
+  }
+
+  async #write(key: string, session: StoredSession): Promise<void> {
     const expireAt = Math.min(session.idleExpiresAt, session.absoluteExpiresAt);
     const k = sessionKey(this.#prefix, key);
     await this.#run(CREATE, k, [String(expireAt), ...encodeSession(session)]);

@@ -15,6 +15,7 @@ import {
   type MigrationResult,
   type PatchResult,
   type PurgeOptions,
+  type RotateResult,
   type SessionPatch,
   type SessionStore,
   type SessionSummary,
@@ -82,6 +83,24 @@ export class SqlStore implements SessionStore {
     }
     this.#checkStorable(session.data);
     await this.#call("create", () => this.#exec.run(this.#sql.insert(key, session)));
+  }
+
+  async rotate(
+    oldKey: string,
+    newKey: string,
+    session: StoredSession,
+    now: number,
+  ): Promise<RotateResult> {
+    if (!isStoreKey(newKey)) {
+      throw new SessionDataError("store keys are 43 characters of [A-Za-z0-9_-]");
+    }
+    if (!isStoreKey(oldKey)) return "missing";
+    this.#checkStorable(session.data);
+    const n = await this.#call("rotate", () =>
+      this.#exec.run(this.#sql.rotate(oldKey, newKey, session, now)),
+    );
+    // The key always changes, so MySQL's "changed rows" count is exact here too.
+    return n > 0 ? "ok" : "missing";
   }
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {

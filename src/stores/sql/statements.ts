@@ -73,6 +73,27 @@ export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
             .join(", ")})`,
       ),
 
+    // Rotation as one UPDATE of the primary key: the row changes key and
+    // content only while it is alive, so a revoke-all that deleted it first
+    // leaves nothing to update, and one that comes after (or waits on the
+    // row's lock) finds it under its new key and the same user.
+    rotate: (oldKey, newKey, s: StoredSession, now) =>
+      q((b) => {
+        const values = [
+          s.userId,
+          s.createdAt,
+          s.lastSeenAt,
+          Math.min(s.idleExpiresAt, s.absoluteExpiresAt),
+          s.absoluteExpiresAt,
+          s.ip,
+          s.userAgent,
+        ];
+        // Bound in text order ("?" placeholders are positional).
+        const head = `UPDATE ${t} SET token_hash = ${b(newKey)}, data = ${b(objectText(s.data))}`;
+        const sets = SUMMARY_COLUMNS.map((c, n) => `${c} = ${b(values[n]!)}`);
+        return `${head}, ${sets.join(", ")} WHERE token_hash = ${b(oldKey)} AND ${alive(b, now)}`;
+      }),
+
     patch: (key, patch, now) =>
       q((b) => {
         const sets = [`data = ${f.patchedDocument(b, patch)}`];

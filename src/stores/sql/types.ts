@@ -64,6 +64,8 @@ export interface SqlStatements {
   /** Deletes the row only if it expired at `now` (removal on read). */
   deleteIfExpired(key: string, now: number): SqlQuery;
   insert(key: string, s: StoredSession): SqlQuery;
+  /** Moves a live row to `newKey` with the new content in ONE update (no row changed: it was gone). */
+  rotate(oldKey: string, newKey: string, s: StoredSession, now: number): SqlQuery;
   /**
    * The whole patch in ONE update-only statement: set/unset field by field,
    * optional touch, and the size limit checked in its WHERE clause, so a

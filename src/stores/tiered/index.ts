@@ -31,6 +31,7 @@ import type {
   MigrationResult,
   PatchResult,
   PurgeOptions,
+  RotateResult,
   SessionPatch,
   SessionStore,
   SessionSummary,
@@ -175,6 +176,19 @@ export class TieredStore implements SessionStore {
   /** Not filled into the cache: the next read does it, and a revoke-all racing a fill cannot miss it. */
   create(key: string, session: StoredSession): Promise<void> {
     return this.durable.create(key, session);
+  }
+
+  /** Decided by the durable store; the old key's cache entries then go as after a destroy. */
+  async rotate(
+    oldKey: string,
+    newKey: string,
+    session: StoredSession,
+    now: number,
+  ): Promise<RotateResult> {
+    const result = await this.durable.rotate(oldKey, newKey, session, now);
+    if (this.#coherence) await this.#coherence.invalidate({ keys: [oldKey] });
+    else await this.#invalidate(oldKey, true);
+    return result;
   }
 
   async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
