@@ -67,15 +67,28 @@ export interface DeviceSession {
   userAgent: string | null;
 }
 
+/**
+ * Loads and commits sessions for one app: verifies the cookie, reads the
+ * store, and at the end of the request writes only what changed. Build one
+ * with {@link createSessions} and give it to an adapter; handlers reach it as
+ * `req.sessions` (to list or revoke a user's sessions, or subscribe to
+ * lifecycle events). Nothing secret is reachable from it: the signing keys
+ * stay private.
+ * @example
+ * const sessions = createSessions({ store: await createStore(process.env.SESSION_STORE!), secrets: process.env.SESSION_SECRET! });
+ * app.use(session(sessions)); // from "cloakroom-sessions/express"
+ */
 export class SessionManager {
   /** The resolved settings, without the signing keys (those stay private: every handler can reach this object). */
   readonly options: Omit<ResolvedOptions, "keys">;
+  /** Lifecycle events (created, rotated, destroyed, revoked, expired, refused); see {@link SessionManager.on}. */
   readonly events: SessionEvents;
   readonly #keys: SigningKeys;
   readonly #verifier: TokenVerifier;
   /** `Set-Cookie` values a legacy takeover left for the session's first commit. */
   readonly #legacyCookies = new WeakMap<Session, readonly string[]>();
 
+  /** Prefer {@link createSessions}. Throws {@link ConfigurationError} for bad options, at once. */
   constructor(options: SessionOptions) {
     const { keys, ...rest } = resolveOptions(options);
     this.options = rest;
@@ -87,6 +100,7 @@ export class SessionManager {
     );
   }
 
+  /** The store sessions live in (also where `cloakroom-sessions/auth` keeps its throttle counters). */
   get store(): SessionStore {
     return this.options.store;
   }
@@ -96,6 +110,7 @@ export class SessionManager {
     return { sessionManager: this.options.store.kind };
   }
 
+  /** `util.inspect` (console.log) shows the store kind only, as `toJSON` does. */
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return `SessionManager { store: ${this.options.store.kind} }`;
   }

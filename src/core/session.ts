@@ -99,6 +99,18 @@ const META_PREFIX = "$";
 
 const EMPTY: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
+/**
+ * One request's session: its data (JSON-safe values under top-level keys),
+ * its user and its metadata. Reads are local; changes are recorded here and
+ * written by the manager at commit as one field-level patch (only the keys
+ * this request set or deleted), so concurrent requests on one session keep
+ * each other's changes. A visitor whose session is never written gets no
+ * cookie and costs no store write. Adapters hand it to handlers as
+ * `req.session` (Express, Fastify) or `c.get("session")` (Hono).
+ * @example
+ * const cart = session.get("cart") ?? [];
+ * session.set("cart", [...cart, item]);
+ */
 export class Session {
   /** @internal The store key (SHA-256 of the token's secret), or null while nothing is stored. */
   _key: string | null = null;
@@ -147,9 +159,11 @@ export class Session {
   get isNew(): boolean {
     return this._key === null;
   }
+  /** When the session was first stored (ms since the epoch), or null while it is new. */
   get createdAt(): number | null {
     return this.#record?.createdAt ?? null;
   }
+  /** When a request last moved the idle deadline (ms since the epoch; updated at most every `touchInterval`), or null while new. */
   get lastSeenAt(): number | null {
     return this.#record?.lastSeenAt ?? null;
   }
@@ -158,6 +172,7 @@ export class Session {
     const r = this.#record;
     return r ? Math.min(r.idleExpiresAt, r.absoluteExpiresAt) : null;
   }
+  /** The hard deadline fixed at creation (ms since the epoch), which no activity moves; null while new. */
   get absoluteExpiresAt(): number | null {
     return this.#record?.absoluteExpiresAt ?? null;
   }
@@ -175,6 +190,7 @@ export class Session {
     return this.#read(key);
   }
 
+  /** True when `key` holds a value (library metadata excluded). Reading never writes. */
   has(key: string): boolean {
     this._accessed = true;
     return !key.startsWith(META_PREFIX) && this.#raw(key) !== undefined;
@@ -225,6 +241,7 @@ export class Session {
     return this.set(key, fn(this.get(key) as never));
   }
 
+  /** Removes `key` (written at commit as a field-level delete); an absent key is no error. */
   delete(key: string): this {
     if (key.startsWith(META_PREFIX)) return this;
     this.#write(key, undefined);
@@ -236,6 +253,7 @@ export class Session {
     return this.#read(META_PREFIX + name) as T | undefined;
   }
 
+  /** Sets library metadata `$name` (`undefined` deletes it); written like data, at commit. */
   setMeta(name: string, value: JsonValue | undefined): this {
     this.#write(META_PREFIX + name, value);
     return this;
