@@ -1,0 +1,3 @@
+import type { SessionStore } from "cloakroom-sessions";
+
+export type MyStore = SessionStore;
