@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { BadStoreUrlError } from "../../core/errors.js";
 import type { StoreUrlOptions } from "../create-store.js";
+import { checkQuery } from "../url-query.js";
 import { FileStore, type FileStoreOptions } from "./index.js";
 
 /**
@@ -12,6 +13,7 @@ export async function fromUrl(url: string, options: StoreUrlOptions): Promise<Fi
   const q = url.indexOf("?");
   const location = q < 0 ? url : url.slice(0, q);
   const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+  checkQuery("file", query, ["fsync"]);
   let dir: string;
   try {
     dir = location.startsWith("file://")

@@ -2,6 +2,7 @@ import { parseDuration } from "../../core/duration.js";
 import { BadStoreUrlError, CloakroomError } from "../../core/errors.js";
 import type { SessionStore } from "../../core/store.js";
 import { createStore, type StoreUrlOptions } from "../create-store.js";
+import { checkQuery } from "../url-query.js";
 import type { InvalidationBus } from "./bus.js";
 import { createPostgresBus } from "./bus-postgres.js";
 import { createRedisBus } from "./bus-redis.js";
@@ -19,6 +20,14 @@ import { TieredStore, type TieredStoreOptions } from "./index.js";
 export async function fromUrl(url: string, options: StoreUrlOptions): Promise<TieredStore> {
   const q = url.indexOf("?");
   const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+  checkQuery("tiered", query, [
+    "durable",
+    "cache",
+    "cacheTtl",
+    "channel",
+    "singleProcess",
+    "lease",
+  ]);
   const durableUrl = query.get("durable");
   const cacheUrl = query.get("cache");
   if (!durableUrl || !cacheUrl) {
