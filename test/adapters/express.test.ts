@@ -3,7 +3,7 @@
  * has — the held `res.end` (every signature), `res.writeHead` with array
  * headers (GHSA-76c9-3jph-rj3q), streaming without `save()`, error routing.
  */
-import type { AddressInfo } from "node:net";
+
 import {
   type AdapterApp,
   adapterConformance,
@@ -17,6 +17,7 @@ import { session } from "../../src/adapters/express/index.js";
 import { createSessions, type SessionManager } from "../../src/core/manager.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
 import { ADAPTER_STORES } from "../support/adapter-stores.js";
+import { listening } from "../support/serve.js";
 
 function routes(app: Express): void {
   app.get("/peek", (_req, res) => {
@@ -81,21 +82,8 @@ function routes(app: Express): void {
   });
 }
 
-async function listen(app: Express): Promise<AdapterApp> {
-  const server = app.listen(0, "127.0.0.1");
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+function listen(app: Express): Promise<AdapterApp> {
+  return listening(app.listen(0, "127.0.0.1"));
 }
 
 function starter(factory: typeof express) {

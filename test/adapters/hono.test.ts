@@ -18,7 +18,7 @@ import { type SessionVariables, session } from "../../src/adapters/hono/index.js
 import { createSessions, type SessionManager } from "../../src/core/manager.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
 import { ADAPTER_STORES } from "../support/adapter-stores.js";
-import { serveFetch } from "../support/serve-fetch.js";
+import { serveFetch } from "../support/serve.js";
 
 type App = Hono<{ Variables: SessionVariables }>;
 

@@ -18,7 +18,7 @@ import {
 import { isCloakroomError } from "../../src/core/errors.js";
 import type { SessionManager } from "../../src/core/manager.js";
 import { ADAPTER_STORES } from "../support/adapter-stores.js";
-import { serveFetch } from "../support/serve-fetch.js";
+import { serveFetch } from "../support/serve.js";
 
 type Route = (s: RequestSession, arg: string, req: Request) => Promise<Response> | Response;
 

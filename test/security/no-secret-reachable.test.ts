@@ -19,7 +19,7 @@ import { sessionPlugin } from "../../src/adapters/fastify/index.js";
 import { type SessionVariables, session as webSession } from "../../src/adapters/hono/index.js";
 import { createSessions } from "../../src/core/manager.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
-import { serveFetch } from "../support/serve-fetch.js";
+import { serveFetch } from "../support/serve.js";
 
 const SECRET = "walk-me-secret-0123456789abcdefghijklmnopqrstuvwxyz";
 const OLD_SECRET = "older-secret-0123456789abcdefghijklmnopqrstuvwxyz!";

@@ -1,10 +1,3 @@
-/**
- * Shared by the test/security/*.test.ts files: a small Express app on the
- * real Cloakroom adapter and a real store, a fake clock, a raw-socket client
- * (so a test controls every header byte, duplicate lines included), and a way
- * to mint a correctly signed token that the server never issued.
- */
-import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { InstrumentedStore } from "cloakroom-sessions/testing";
 import express, { type ErrorRequestHandler, type Express } from "express";
@@ -19,7 +12,7 @@ import type { SessionOptions } from "../../src/core/options.js";
 import type { SessionStore } from "../../src/core/store.js";
 import { signingKeys, signSecret, storeKeyOf } from "../../src/core/token.js";
 import { MemoryStore } from "../../src/stores/memory/index.js";
-import { serveFetch } from "./serve-fetch.js";
+import { listening, serveFetch } from "./serve.js";
 
 export const SECRET = "security-suite-secret-0123456789abcdef-0123456789";
 export const OTHER_SECRET = "another-app-secret-0123456789abcdef-0123456789ab";
@@ -103,23 +96,7 @@ export async function startApp(options: SecAppOptions = {}): Promise<SecApp> {
     res.status(status ?? (err as { status?: number }).status ?? 500).json({ error: err.code });
   };
   app.use(onError);
-  const server = app.listen(0, "127.0.0.1");
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    manager,
-    store,
-    clock,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listening(app.listen(0, "127.0.0.1"))), manager, store, clock };
 }
 
 /** `?remember=<days>` as rotate options. */
