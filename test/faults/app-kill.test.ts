@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createStore } from "../../src/stores/create-store.js";
 import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
 import { dropTable, MYSQL_URL, mysqlUnavailable, PG_URL, pgUnavailable } from "../support/sql.js";
@@ -121,40 +121,46 @@ function kill(proc: ChildProcess): Promise<void> {
   });
 }
 
-for (const t of TARGETS.filter((x) => FULL || x.inCi)) {
-  describeWithService(t.name, t.unavailable, `faults: app killed mid-writes on ${t.name}`, () => {
-    it("every acknowledged write survives, no session is read half-written", {
-      timeout: 120_000,
-    }, async () => {
-      let child = await startChild(t.url);
-      // The scenario runner serves its own in-process app; the workload is pointed at the child.
-      const unused = await createStore("memory:");
-      const kills = FULL ? 3 : 1;
-      try {
-        const { result, notes } = await runScenario({
-          scenario: `app SIGKILL mid-writes ×${kills}`,
-          store: t.name,
-          open: unused,
-          target: child.base,
-          warmMs: seconds(1.5, 5),
-          fault: async (w) => {
-            w.fault();
-            for (let i = 0; i < kills; i++) {
-              await kill(child.proc);
-              child = await startChild(t.url);
-              w.retarget(child.base);
-              if (i < kills - 1) await sleep(seconds(1, 5));
-            }
-            w.healed();
-          },
-          afterMs: seconds(2, 10),
-        });
-        expectNothingLost(result, notes);
-        expect(result.errors.reset).toBeGreaterThan(0);
-      } finally {
-        await kill(child.proc);
-        await unused.close();
-      }
+// Inside `npm test` the stores run at the same time (each app is its own
+// process on its own store), to fit the short forms' time budget; the long form
+// runs them one after another, so its latency figures are each store's own.
+const stores = FULL ? describe : describe.concurrent;
+stores("faults: app killed mid-writes", () => {
+  for (const t of TARGETS.filter((x) => FULL || x.inCi)) {
+    describeWithService(t.name, t.unavailable, `faults: app killed mid-writes on ${t.name}`, () => {
+      it("every acknowledged write survives, no session is read half-written", {
+        timeout: 120_000,
+      }, async () => {
+        let child = await startChild(t.url);
+        // The scenario runner serves its own in-process app; the workload is pointed at the child.
+        const unused = await createStore("memory:");
+        const kills = FULL ? 3 : 1;
+        try {
+          const { result, notes } = await runScenario({
+            scenario: `app SIGKILL mid-writes ×${kills}`,
+            store: t.name,
+            open: unused,
+            target: child.base,
+            warmMs: seconds(1.5, 5),
+            fault: async (w) => {
+              w.fault();
+              for (let i = 0; i < kills; i++) {
+                await kill(child.proc);
+                child = await startChild(t.url);
+                w.retarget(child.base);
+                if (i < kills - 1) await sleep(seconds(1, 5));
+              }
+              w.healed();
+            },
+            afterMs: seconds(2, 10),
+          });
+          expectNothingLost(result, notes);
+          expect(result.errors.reset).toBeGreaterThan(0);
+        } finally {
+          await kill(child.proc);
+          await unused.close();
+        }
+      });
     });
-  });
-}
+  }
+});

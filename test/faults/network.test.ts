@@ -46,7 +46,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: slow and loss
       scenario: "network +150 ms each way, 3 s",
       store: "redis via proxy",
       open: store,
-      warmMs: seconds(1.5, 10),
+      warmMs: seconds(1, 10),
       fault: async (w) => {
         w.fault();
         proxy.set({ kind: "latency", ms: 150 });
@@ -68,7 +68,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: slow and loss
       scenario: "network partition 3 s (accepts, never answers)",
       store: "redis via proxy",
       open: store,
-      warmMs: seconds(1.5, 10),
+      warmMs: seconds(1, 10),
       fault: async (w) => {
         w.fault();
         proxy.set({ kind: "hold" });
@@ -104,7 +104,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: slow and loss
       scenario: "connections reset (RST) for 2 s",
       store: "redis via proxy",
       open: store,
-      warmMs: seconds(1.5, 10),
+      warmMs: seconds(1, 10),
       fault: async (w) => {
         w.fault();
         proxy.set({ kind: "reset" });
@@ -127,7 +127,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: slow and loss
       scenario: "lossy link (2% chunk → RST), 3 s",
       store: "redis via proxy",
       open: store,
-      warmMs: seconds(1.5, 10),
+      warmMs: seconds(1, 10),
       fault: async (w) => {
         w.fault();
         proxy.set({ kind: "lossy", p: 0.02 });

@@ -37,7 +37,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: redis killed,
         scenario: "redis SIGKILL+restart, AOF always",
         store: "redis",
         open: store,
-        warmMs: seconds(2, 10),
+        warmMs: seconds(1, 10),
         fault: async (w) => {
           w.fault();
           await redis.kill();
@@ -66,7 +66,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: redis killed,
         scenario: "redis SIGKILL+restart, no persistence",
         store: "redis",
         open: store,
-        warmMs: seconds(2, 10),
+        warmMs: seconds(1, 10),
         fault: async (w) => {
           w.fault();
           w.wiped();
@@ -95,7 +95,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: redis killed,
         scenario: "redis SIGSTOP 2 s / SIGCONT",
         store: "redis",
         open: store,
-        warmMs: seconds(2, 10),
+        warmMs: seconds(1, 10),
         fault: async (w) => {
           w.fault();
           redis.signal("SIGSTOP");

@@ -105,12 +105,23 @@ const DIALECTS: Dialect[] = [
   },
 ];
 
+// Both private servers start at once (initdb and mariadb-install-db take
+// seconds each); each file's scenarios then run one after another.
+const starting = new Map(
+  DIALECTS.filter((d) => d.missing === null).map((d) => {
+    const p = d.start();
+    // Awaited in its beforeAll; a failure is reported there, not as an unhandled rejection.
+    p.catch(() => undefined);
+    return [d.name, p] as const;
+  }),
+);
+
 for (const d of DIALECTS) {
   describeWithService(`private ${d.name}`, d.missing, `faults: ${d.name} under load`, () => {
     let server: PrivateSql;
     let store: SessionStore;
     beforeAll(async () => {
-      server = await d.start();
+      server = await starting.get(d.name)!;
       store = await d.open(server);
     }, 120_000);
     afterAll(async () => {
@@ -124,7 +135,7 @@ for (const d of DIALECTS) {
         scenario: `${d.name} backends terminated ×3`,
         store: d.name,
         open: store,
-        warmMs: seconds(1.5, 10),
+        warmMs: seconds(1, 10),
         fault: async (w) => {
           w.fault();
           for (let i = 0; i < 3; i++) {
@@ -145,7 +156,7 @@ for (const d of DIALECTS) {
         scenario: `${d.name} crash + restart`,
         store: d.name,
         open: store,
-        warmMs: seconds(1.5, 10),
+        warmMs: seconds(1, 10),
         fault: async (w) => {
           w.fault();
           await server.crash();
@@ -167,7 +178,7 @@ for (const d of DIALECTS) {
         scenario: `${d.name} table lock 3 s (deadline ${QUERY_TIMEOUT} ms)`,
         store: d.name,
         open: store,
-        warmMs: seconds(1.5, 10),
+        warmMs: seconds(1, 10),
         fault: async (w) => {
           w.fault();
           await d.lockTable(server, 3000);
@@ -178,8 +189,11 @@ for (const d of DIALECTS) {
       expectNothingLost(result, notes);
       expect(result.errors["503"]).toBeGreaterThan(0);
       expect(result.errors.timeout).toBe(0);
-      // No request waits for the lock past the deadline (plus pool wait and a loaded machine's slack).
-      expect(result.p99FaultMs).toBeLessThan(QUERY_TIMEOUT * 2 + 1500);
+      // No request waits for the lock past the deadline: a request makes up to two
+      // statements (read, then write), each bounded by the deadline including its
+      // wait for a pooled connection; plus slack, plus the worst event-loop stall
+      // measured in this run (a loaded machine delays every timer by that much).
+      expect(result.p99FaultMs).toBeLessThan(QUERY_TIMEOUT * 2 + 1500 + result.loopLagMaxMs);
     });
   });
 }

@@ -7,7 +7,7 @@
  */
 
 import type { MysqlServerInfo } from "../sql/dialects/mysql.js";
-import { acquireBefore, remaining } from "../sql/pool-deadline.js";
+import { acquireBefore, PoolWaitTimeoutError, remaining } from "../sql/pool-deadline.js";
 import type { SqlConnection, SqlExecutor, SqlQuery, SqlRow } from "../sql/types.js";
 
 /** A statement as mysql2 takes it. */
@@ -118,7 +118,9 @@ export class MysqlExecutor implements SqlExecutor {
               this.#timeout!,
             );
       try {
-        const result = await send(conn, this.#options(q, deadline), q);
+        const sent = send(conn, this.#options(q, deadline), q);
+        const result =
+          deadline === undefined ? await sent : await this.#within(sent, conn, deadline);
         conn.release();
         return result;
       } catch (err) {
@@ -127,6 +129,35 @@ export class MysqlExecutor implements SqlExecutor {
         else conn.release();
         throw err;
       }
+    });
+  }
+
+  /**
+   * mysql2's per-query `timeout` has been seen not to fire on a connection
+   * stalled mid-handshake or mid-reset (a call hung 30 s with a 1 s deadline),
+   * so the deadline is also kept here: past it the connection is destroyed —
+   * the statement can never complete late on it — and the call fails.
+   */
+  #within<T>(sent: Promise<T>, conn: MysqlPoolConnection, deadline: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          conn.destroy();
+          reject(new PoolWaitTimeoutError(`no answer within ${this.#timeout} ms`));
+        },
+        // A little past the driver's own timeout, which normally answers first.
+        remaining(deadline) + 50,
+      );
+      sent.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
     });
   }
 

@@ -33,9 +33,16 @@ export interface PgPoolClient {
   query(config: PgQueryConfig): Promise<PgResult>;
   /** With an error, node-postgres destroys the client instead of reusing it. */
   release(err?: Error | boolean): void;
+  /** A checked-out pg client emits "error" when its connection dies; the store listens while it runs a statement. */
+  once?(event: "error", listener: (err: Error) => void): unknown;
+  on?(event: "error", listener: (err: Error) => void): unknown;
+  removeListener?(event: "error", listener: (err: Error) => void): unknown;
 }
 
 const MAX_ATTEMPTS = 5;
+
+/** Clients that already carry the store's catch-all "error" listener. */
+const guarded = new WeakSet<object>();
 
 export class PgExecutor implements SqlExecutor {
   readonly #pool: PgPool;
@@ -90,15 +97,42 @@ export class PgExecutor implements SqlExecutor {
             deadline,
             this.#timeout!,
           );
-    try {
-      const result = await client.query(this.#config(q, deadline));
-      client.release();
-      return result;
-    } catch (err) {
-      // As pg's own pool.query does: a client that saw an error is not reused.
-      client.release(err instanceof Error ? err : true);
-      throw err;
-    }
+    // As pg's own pool.query does: an "error" event on the checked-out client
+    // (its backend terminated mid-query, its socket lost) fails the statement
+    // and discards the client; unheard, it would be an uncaught exception.
+    // A client that saw an error is never reused.
+    return new Promise<PgResult>((resolve, reject) => {
+      let released = false;
+      const release = (err?: Error) => {
+        if (released) return;
+        released = true;
+        client.removeListener?.("error", onError);
+        client.release(err);
+      };
+      const onError = (err: Error) => {
+        release(err);
+        reject(err);
+      };
+      client.once?.("error", onError);
+      // And for good: a client can still emit "error" after it was handed back
+      // or while the pool checks it out (seen under pg_terminate_backend); pg-pool's
+      // own listener removes it from the pool, this one keeps the error from
+      // being uncaught. Once per client.
+      if (client.on !== undefined && !guarded.has(client)) {
+        guarded.add(client);
+        client.on("error", () => undefined);
+      }
+      client.query(this.#config(q, deadline)).then(
+        (result) => {
+          release();
+          resolve(result);
+        },
+        (err: unknown) => {
+          release(err instanceof Error ? err : new Error(String(err)));
+          reject(err);
+        },
+      );
+    });
   }
 
   async exclusive<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
