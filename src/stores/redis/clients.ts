@@ -17,7 +17,15 @@ export interface RedisCommandSender {
   close(): Promise<void>;
   /** A cluster: a keyless command such as SCAN would see one node only. */
   cluster?: boolean;
+  /**
+   * On a cluster: one sender per master, for keyless commands that must
+   * visit every node (SCAN). Undefined when the client cannot list them.
+   */
+  masters?(): Promise<MasterSender[]>;
 }
+
+/** Sends a keyless command to one node. */
+export type MasterSender = (args: readonly string[], signal: AbortSignal) => Promise<unknown>;
 
 /** node-redis per-command options (`CommandOptions`): the part we pass. */
 interface NodeRedisCommandOptions {
@@ -43,6 +51,8 @@ export interface NodeRedisClusterLike {
     options?: NodeRedisCommandOptions,
   ): Promise<unknown>;
   readonly masters: unknown;
+  /** node-redis 5+: the client of one node of `masters`, connected on demand. */
+  nodeClient?(node: never): NodeRedisClientLike | Promise<NodeRedisClientLike>;
   readonly isReady?: boolean;
   close?(): Promise<unknown>;
   destroy?(): unknown;
@@ -65,6 +75,8 @@ export interface NodeRedisSentinelLike {
 export interface IoRedisLike {
   call(command: string, ...args: string[]): Promise<unknown>;
   readonly isCluster: boolean;
+  /** ioredis `Cluster`: its connection to each node of a role. */
+  nodes?(role: "master"): { call(command: string, ...args: string[]): Promise<unknown> }[];
   quit?(): Promise<unknown>;
   disconnect?(): unknown;
 }
@@ -126,8 +138,27 @@ export function senderFor(client: RedisClientLike, owned: boolean): RedisCommand
     const c = client as NodeRedisClientLike;
     send = (_key, args, signal) => c.sendCommand([...args], optionsFor(signal));
   }
+  let masters: RedisCommandSender["masters"];
+  if (isIoRedis(client) && client.isCluster && client.nodes) {
+    const nodes = client.nodes.bind(client);
+    masters = async () =>
+      nodes("master").map((n) => (args: readonly string[]) => n.call(args[0]!, ...args.slice(1)));
+  } else if (isCluster(client) && client.nodeClient) {
+    const nodeClient = client.nodeClient.bind(client) as (
+      node: unknown,
+    ) => NodeRedisClientLike | Promise<NodeRedisClientLike>;
+    masters = async () =>
+      Promise.all(
+        (client.masters as unknown[]).map(async (m) => {
+          const c = await nodeClient(m);
+          return (args: readonly string[], signal: AbortSignal) =>
+            c.sendCommand([...args], optionsFor(signal));
+        }),
+      );
+  }
   return {
     send,
+    ...(masters ? { masters } : {}),
     cluster: isCluster(client) || (isIoRedis(client) && client.isCluster),
     close: async () => {
       if (!owned) return;

@@ -31,7 +31,7 @@ import {
 } from "../../core/store.js";
 import { isTouchOnly, summaryOf } from "../record-json.js";
 import type { StoreLog } from "../shared/store-log.js";
-import type { RedisCommandSender } from "./clients.js";
+import type { MasterSender, RedisCommandSender } from "./clients.js";
 import { Deadlines } from "./deadlines.js";
 import {
   counterKey,
@@ -293,37 +293,55 @@ export class RedisStore implements SessionStore {
    * keys a round trip, so it never blocks Redis the way KEYS would (and is
    * approximate while keys come and go, as SCAN is). Live sessions are the
    * session hashes (expired ones are gone: native TTL), users the user
-   * indexes. Not on a cluster, where every master would need its own SCAN.
+   * indexes. On a cluster, each master is scanned in turn (a SCAN sees
+   * only the node it runs on; replicas hold copies, so they are skipped).
    */
   async stats(): Promise<StoreStats> {
-    if (this.#redis.cluster) {
+    const prefix = this.#prefix;
+    const totals: StoreStats = { live: 0, expired: null, users: 0 };
+    if (!this.#redis.cluster) {
+      await this.#scanNode(totals, (args, signal) => this.#redis.send(prefix, args, signal));
+      return totals;
+    }
+    if (!this.#redis.masters) {
       throw new ConfigurationError(
-        `${this.#label}: stats cannot count a Redis Cluster yet (it needs a SCAN of every master)`,
+        `${this.#label}: stats on a Redis Cluster needs the client's list of masters (node-redis 5+ nodeClient, or ioredis Cluster nodes), which this client does not have`,
       );
     }
+    const masters = await this.#deadlines
+      .run("CLUSTER", () => this.#redis.masters!())
+      .catch((err: unknown) => {
+        throw storeFailure(err, `${this.#label}: cannot reach the cluster's masters`);
+      });
+    for (const node of masters) await this.#scanNode(totals, node);
+    return totals;
+  }
+
+  /** Adds one node's keys under the prefix to `totals`, a SCAN of 1,000 keys at a time. */
+  async #scanNode(totals: StoreStats, node: MasterSender): Promise<void> {
     const prefix = this.#prefix;
     const pattern = `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
     let cursor = "0";
-    let live = 0;
-    let users = 0;
     do {
-      const [next, keys] = (await this.#send(prefix, [
-        "SCAN",
-        cursor,
-        "MATCH",
-        pattern,
-        "COUNT",
-        "1000",
-      ])) as [unknown, unknown[]];
+      const args = ["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"];
+      let reply: [unknown, unknown[]];
+      try {
+        reply = (await this.#deadlines.run("SCAN", (signal) => node(args, signal))) as [
+          unknown,
+          unknown[],
+        ];
+      } catch (err) {
+        throw storeFailure(err, `${this.#label}: SCAN failed`);
+      }
+      const [next, keys] = reply;
       for (const key of keys) {
         const rest = String(key).slice(prefix.length);
-        if (rest.startsWith("u:")) users++;
+        if (rest.startsWith("u:")) totals.users = (totals.users ?? 0) + 1;
         // Session keys are 22 base64url characters: never a ":" (user indexes are u:, counters n:).
-        else if (rest.length === KEY_CHARS && !rest.includes(":")) live++;
+        else if (rest.length === KEY_CHARS && !rest.includes(":")) totals.live++;
       }
       cursor = String(next);
     } while (cursor !== "0");
-    return { live, expired: null, users };
   }
 
   async close(): Promise<void> {

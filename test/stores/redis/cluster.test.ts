@@ -10,6 +10,8 @@ import { record, storeConformance, testKey } from "cloakroom-sessions/testing";
 import { Cluster } from "ioredis";
 import { createCluster } from "redis";
 import { describe, expect, it } from "vitest";
+import { bufferOutput } from "../../../src/cli/output.js";
+import { run } from "../../../src/cli/run.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import { createRedisStore } from "../../../src/stores/redis/index.js";
 import { sessionKey } from "../../../src/stores/redis/layout.js";
@@ -54,6 +56,58 @@ describeWithService("Redis Cluster", unavailable, "redis store (cluster)", () =>
     cleanup: async () => {
       for (const c of clusters.splice(0)) await c.quit();
     },
+  });
+
+  describe("stats on a cluster (issue 14: it threw BAD_CONFIGURATION)", () => {
+    /** 12 sessions of 3 users + 3 anonymous, under a prefix of their own, over every master. */
+    async function fill(store: {
+      create: (k: string, r: ReturnType<typeof record>) => Promise<unknown>;
+    }) {
+      for (let i = 0; i < 12; i++) await store.create(testKey(), record({ userId: `u${i % 3}` }));
+      for (let i = 0; i < 3; i++) await store.create(testKey(), record());
+    }
+    const prefix = () => `cr:st:${testKey().slice(0, 8)}:`;
+
+    it("node-redis from a URL: SCANs every master and counts all of them", async () => {
+      const keyPrefix = prefix();
+      const store = await createStore(url, { keyPrefix });
+      try {
+        await fill(store);
+        expect(await store.stats!(Date.now())).toEqual({ live: 15, expired: null, users: 3 });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("an ioredis Cluster passed in: the same counts", async () => {
+      const client = new Cluster(seeds, { enableOfflineQueue: false });
+      await new Promise<void>((resolve, reject) => {
+        client.once("ready", resolve);
+        client.once("error", reject);
+      });
+      const store = await createRedisStore({ client, keyPrefix: prefix() });
+      try {
+        await fill(store);
+        expect(await store.stats()).toEqual({ live: 15, expired: null, users: 3 });
+      } finally {
+        await store.close();
+        await client.quit();
+      }
+    });
+
+    it("cloakroom-sessions stats <redis+cluster URL> --json prints them", async () => {
+      const keyPrefix = prefix();
+      const store = await createStore(url, { keyPrefix });
+      await fill(store);
+      await store.close();
+      const out = bufferOutput();
+      const code = await run(
+        ["stats", `${url}?keyPrefix=${encodeURIComponent(keyPrefix)}`, "--json"],
+        out,
+      );
+      expect(code, [...out.lines, ...out.errors].join("\n")).toBe(0);
+      expect(JSON.parse(out.lines[0]!)).toMatchObject({ live: 15, expired: null, users: 3 });
+    });
   });
 
   describe("redis cluster layout", () => {
