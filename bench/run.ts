@@ -1,12 +1,14 @@
 /**
- * `npm run bench [-- --quick] [-- --only=a,b] [-- --rounds=N --seconds=N --no-scale]`
+ * `npm run bench [-- --quick] [-- --only=a,b] [-- --rounds=N --seconds=N --no-scale --no-build]`
  *
  * Runs every scenario's server on core 0 and the load on core 1, rounds
  * alternating the scenarios (A B A B …), then the lost-update test and the
  * scale runs, and writes bench/results/latest.{json,md,svg}. Loopback only;
  * every run is bounded in time. See docs/benchmarks.md.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { relative, sep } from "node:path";
 import pg from "pg";
 import { type Backends, bytesPerSession, prepare } from "./lib/backends.js";
@@ -43,6 +45,7 @@ const PG_ADMIN = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
 const t0 = Date.now();
+const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
 const log = (msg: string) =>
   console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
 
@@ -57,6 +60,12 @@ async function reachable(url: string): Promise<boolean> {
   } finally {
     await c.end().catch(() => undefined);
   }
+}
+
+// The servers import the built package (dist/): build it from this tree first.
+if (!flag("no-build")) {
+  log("npm run build (the servers run dist/, as users do)");
+  execFileSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
 }
 
 const selected = SCENARIOS.filter((s) => (only ? only.includes(s.name) : !quick || inQuick(s)));
@@ -192,6 +201,9 @@ const file: BenchFile = {
     store_commands:
       "Redis: INFO commandstats deltas on a private redis-server (script and MULTI wrappers not counted, the commands they run are); SQL: statements counted in the server process (pg Client.query, better-sqlite3 Statement run/get/all/iterate)",
     duration_s: Math.round((Date.now() - t0) / 1000),
+    package: `the built package (dist/${flag("no-build") ? ", not rebuilt by this run" : ", built at the start of this run"})`,
+    loadavg_at_start: loadAtStart,
+    loadavg_at_end: loadavg().map((x) => Math.round(x * 100) / 100),
   }),
   results,
   scale,

@@ -3,6 +3,7 @@
  * read just before and just after the load, so CPU and commands per request
  * come from the same requests as throughput and latency.
  */
+import { loadavg } from "node:os";
 import type { RedisClientType } from "redis";
 import { type LoadTool, runLoad } from "./load.js";
 import { commandStats } from "./private-redis.js";
@@ -59,6 +60,7 @@ export async function measure(
   seconds: number,
 ): Promise<Run> {
   const before = await storeCounts(ctx, s, h);
+  const gc0 = { ...h.gc };
   const cpu0 = await cpuMicros(h);
   const load = await runLoad(ctx.tool, {
     url: `http://127.0.0.1:${h.port}/${route}`,
@@ -69,12 +71,21 @@ export async function measure(
     core: ctx.loadCore,
   });
   const cpu1 = await cpuMicros(h);
+  const gc1 = { ...h.gc };
   const after = await storeCounts(ctx, s, h);
   const n = Math.max(1, load.requests);
+  const cpu = cpu1 - cpu0;
   const none = s.backend === "none";
   return {
     ...load,
-    cpu_us_per_req: (cpu1 - cpu0) / n,
+    cpu_us_per_req: cpu / n,
+    // Collections during the run: allocation is summed at each one, so a
+    // run with none (too short) reports nothing rather than zero.
+    alloc_bytes_per_req:
+      gc1.collections > gc0.collections ? (gc1.allocated - gc0.allocated) / n : null,
+    gc_pause_us_per_req:
+      gc1.collections > gc0.collections ? ((gc1.pauseMs - gc0.pauseMs) * 1000) / n : null,
+    load1: loadavg()[0]!,
     store_reads_per_req: none ? 0 : before && after ? (after.reads - before.reads) / n : null,
     store_writes_per_req: none ? 0 : before && after ? (after.writes - before.writes) / n : null,
     ...(before && after

@@ -12,6 +12,16 @@ export type Route = "read" | "write";
 /** One measured load run of one scenario and route. */
 export interface Run extends LoadResult {
   cpu_us_per_req: number;
+  /** Bytes the server allocated per request (V8's --trace-gc-nvp `allocated`, summed over the run's collections). */
+  alloc_bytes_per_req: number | null;
+  /**
+   * Main-thread GC pauses per request, µs of wall-clock time as V8 reports them:
+   * on a loaded machine the process is also descheduled inside a pause, so
+   * compare scenarios of one run, not runs.
+   */
+  gc_pause_us_per_req: number | null;
+  /** The machine's 1-minute load average when the run ended (`uptime`). */
+  load1: number;
   store_reads_per_req: number | null;
   store_writes_per_req: number | null;
   /** Store commands of this run by name (Redis) or kind (SQL statements), per request. */
@@ -44,6 +54,13 @@ export interface Result {
   p99_ms_max: number | null;
   requests: number | null;
   cpu_us_per_req: number | null;
+  /** Median bytes allocated per request in the server. */
+  alloc_bytes_per_req: number | null;
+  /** Median GC pause per request (µs, wall clock). */
+  gc_pause_us_per_req: number | null;
+  /** 1-minute load average at the end of each round's run: lowest and highest. */
+  load1_min: number | null;
+  load1_max: number | null;
   /** Node CPU per request minus the same framework's hello: what the session layer costs. */
   cpu_us_over_hello: number | null;
   store_reads_per_req: number | null;
@@ -91,6 +108,12 @@ export interface ScenarioFacts {
   runs: Record<Route, Run[]>;
 }
 
+/** The median of the values that were measured, or null when none was. */
+function medianOf(xs: (number | null)[], digits: number): number | null {
+  const ok = xs.filter((x): x is number => x !== null);
+  return ok.length > 0 ? round(median(ok), digits) : null;
+}
+
 /** Medians over rounds, then ratios and CPU deltas against ceiling and pairing. */
 export function summarize(facts: readonly ScenarioFacts[]): Result[] {
   const base: Result[] = [];
@@ -133,6 +156,16 @@ export function summarize(facts: readonly ScenarioFacts[]): Result[] {
         requests: some ? sum(pick("requests")) : null,
         cpu_us_per_req: some ? round(median(pick("cpu_us_per_req")), 1) : null,
         cpu_us_over_hello: null,
+        alloc_bytes_per_req: medianOf(
+          runs.map((r) => r.alloc_bytes_per_req),
+          0,
+        ),
+        gc_pause_us_per_req: medianOf(
+          runs.map((r) => r.gc_pause_us_per_req),
+          1,
+        ),
+        load1_min: some ? round(min(pick("load1")), 2) : null,
+        load1_max: some ? round(max(pick("load1")), 2) : null,
         store_reads_per_req: round(reads, 3),
         store_writes_per_req: round(writes, 3),
         ratio_to_ceiling: null,

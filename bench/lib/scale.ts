@@ -11,12 +11,12 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import type { SessionStore, StoredSession } from "cloakroom-sessions";
 import connectPgSimple from "connect-pg-simple";
 import { RedisStore as ConnectRedis } from "connect-redis";
 import session from "express-session";
 import pg from "pg";
 import type { RedisClientType } from "redis";
-import type { SessionStore, StoredSession } from "../../src/index.js";
 import { pgUrlFor } from "./backends.js";
 import type { ScaleResult } from "./results.js";
 import { percentile, round } from "./stats.js";
@@ -111,7 +111,7 @@ async function cloakroomLayout(
   url: string,
   db: pg.Client | null,
 ): Promise<Layout> {
-  const { createStore } = await import("../../src/index.js");
+  const { createStore } = await import("cloakroom-sessions");
   // Seeding through `create` sends many scripts at once: a generous timeout, so a busy machine is slow, not failing.
   const store: SessionStore = await createStore(
     url,

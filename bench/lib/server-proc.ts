@@ -3,7 +3,14 @@
  * line, then pins all its threads to one core (`taskset -a -p`): startup
  * (loading and transpiling) uses both cores, the measured runs one.
  * Runs `node --import tsx` directly (not the tsx CLI, which forks a second
- * process) so the pid we read CPU from is the one serving requests.
+ * process) so the pid we read CPU from is the one serving requests. tsx
+ * only transpiles the small server files: the library they import is the
+ * built package (dist/, see servers/cloakroom-shared.ts).
+ *
+ * Every server runs with `--trace-gc-nvp`: V8 prints one line per garbage
+ * collection with the bytes allocated since the previous one and the pause,
+ * which gives allocation per request and GC time for the same requests as
+ * the throughput (a line every few hundred requests: no measurable cost).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { request } from "node:http";
@@ -16,7 +23,31 @@ export interface ServerHandle {
   pid: number;
   /** The cookie header of the session `POST /login` created. */
   cookie: string;
+  /** Totals since start from the server's `--trace-gc-nvp` lines. */
+  gc: GcTotals;
   stop(): Promise<void>;
+}
+
+export interface GcTotals {
+  /** Bytes allocated, summed over collections (what was allocated before the last one). */
+  allocated: number;
+  /** Milliseconds of main-thread pauses. */
+  pauseMs: number;
+  collections: number;
+}
+
+/** Adds the `allocated=` and `pause=` of each complete `--trace-gc-nvp` line in `text`; returns the unfinished tail. */
+function addGcLines(totals: GcTotals, text: string): string {
+  const lines = text.split("\n");
+  const tail = lines.pop() ?? "";
+  for (const line of lines) {
+    const allocated = /\ballocated=(\d+)/.exec(line);
+    if (!allocated) continue;
+    totals.allocated += Number(allocated[1]);
+    totals.pauseMs += Number(/\bpause=([\d.]+)/.exec(line)?.[1] ?? 0);
+    totals.collections += 1;
+  }
+  return tail;
 }
 
 export interface HttpResult {
@@ -78,7 +109,7 @@ export async function startServer(
   env: Record<string, string>,
 ): Promise<ServerHandle> {
   const file = fileURLToPath(new URL(`../servers/${scenario}.ts`, import.meta.url));
-  const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", file], {
+  const proc: ChildProcess = spawn(process.execPath, ["--trace-gc-nvp", "--import", "tsx", file], {
     env: {
       ...process.env,
       ...env,
@@ -91,6 +122,11 @@ export async function startServer(
   children.add(proc);
   proc.once("exit", () => children.delete(proc));
   let stderr = "";
+  const gc: GcTotals = { allocated: 0, pauseMs: 0, collections: 0 };
+  let gcTail = "";
+  proc.stdout?.on("data", (d: Buffer) => {
+    gcTail = addGcLines(gc, gcTail + d.toString());
+  });
   proc.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
@@ -100,14 +136,16 @@ export async function startServer(
       reject(new Error(`${scenario}: not ready in 90 s\n${stderr}`));
     }, 90_000);
     let out = "";
-    proc.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
+    const onData = (d: Buffer) => {
+      out = (out + d.toString()).slice(-4000);
       const m = /READY \S+ (\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
+        proc.stdout?.off("data", onData);
         resolve(Number(m[1]));
       }
-    });
+    };
+    proc.stdout?.on("data", onData);
     proc.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`${scenario}: exited with ${code} before READY\n${stderr.trim()}`));
@@ -135,7 +173,7 @@ export async function startServer(
     const read = await http(port, "GET", "/read", { cookie });
     if (!read.body.includes("user-42"))
       throw new Error(`${scenario}: GET /read does not see the session: ${read.body}`);
-    return { scenario, port, controlPort: port + 1000, pid, cookie, stop };
+    return { scenario, port, controlPort: port + 1000, pid, cookie, gc, stop };
   } catch (err) {
     await stop();
     throw err;

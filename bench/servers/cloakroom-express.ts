@@ -2,8 +2,9 @@
  * Cloakroom on Express (`cloakroom-sessions/express`), the same routes as the
  * incumbents. One file for every store: the scenario files name the backend.
  */
+
+import { session } from "cloakroom-sessions/express";
 import express from "express";
-import { session } from "../../src/adapters/express/index.js";
 import type { Backend } from "./cloakroom-shared.js";
 import { openSessions } from "./cloakroom-shared.js";
 import { env, onShutdown, ready, USER_ID } from "./common.js";

@@ -1,6 +1,7 @@
 /** `cloakroom-fastify+redis`: the cloakroom-sessions/fastify plugin on the Redis store. */
+
+import { sessionPlugin } from "cloakroom-sessions/fastify";
 import Fastify from "fastify";
-import { sessionPlugin } from "../../src/adapters/fastify/index.js";
 import { openSessions } from "./cloakroom-shared.js";
 import { env, onShutdown, ready, USER_ID } from "./common.js";
 

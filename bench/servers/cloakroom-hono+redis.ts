@@ -1,7 +1,7 @@
 /** `cloakroom-hono+redis`: cloakroom-sessions/web's Hono middleware on the Redis store, served by @hono/node-server. */
 import { serve } from "@hono/node-server";
+import { type SessionVariables, session } from "cloakroom-sessions/hono";
 import { Hono } from "hono";
-import { type SessionVariables, session } from "../../src/adapters/hono/index.js";
 import { openSessions } from "./cloakroom-shared.js";
 import { env, onShutdown, ready, USER_ID } from "./common.js";
 

@@ -9,8 +9,20 @@ import {
   createStore,
   type SessionManager,
   type SessionStore,
-} from "../../src/index.js";
+} from "cloakroom-sessions";
 import { countPgStatements, countSqliteStatements, env, IDLE_MS } from "./common.js";
+
+/**
+ * What users run is the built package: `cloakroom-sessions` resolves through
+ * the package's exports to dist/ (the harness runs `npm run build` first and
+ * never passes the `cloakroom-source` condition). Refuse to measure anything else.
+ */
+export const PACKAGE_ENTRY = import.meta.resolve("cloakroom-sessions");
+if (!PACKAGE_ENTRY.includes("/dist/")) {
+  throw new Error(
+    `bench servers must run the built package, but cloakroom-sessions resolved to ${PACKAGE_ENTRY}`,
+  );
+}
 
 export type Backend = "redis" | "postgres" | "sqlite" | "tiered-near";
 

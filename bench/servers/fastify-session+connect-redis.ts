@@ -1,6 +1,9 @@
 /**
  * `fastify-session+connect-redis`: @fastify/session with connect-redis, as its
  * README shows, `saveUninitialized: false` and a 30-minute cookie `maxAge`.
+ * At its default `rolling: true` it saves the session on every request;
+ * `fastify-session+connect-redis-rolling-false` runs this file with
+ * `BENCH_ROLLING=false`, its cheaper setting, a separate scenario.
  */
 import fastifyCookie from "@fastify/cookie";
 import fastifySession from "@fastify/session";
@@ -29,6 +32,7 @@ await app.register(fastifySession, {
   secret: env.secret,
   store: new RedisStore({ client: redis }),
   saveUninitialized: false,
+  rolling: process.env.BENCH_ROLLING !== "false",
   cookie: { httpOnly: true, sameSite: "lax", secure: false, maxAge: IDLE_MS },
 });
 
@@ -52,7 +56,11 @@ app.get("/keys", async (req) => ({
 }));
 
 await app.listen({ port: env.port, host: "127.0.0.1" });
-ready("fastify-session+connect-redis");
+ready(
+  process.env.BENCH_ROLLING === "false"
+    ? "fastify-session+connect-redis-rolling-false"
+    : "fastify-session+connect-redis",
+);
 onShutdown(async () => {
   await app.close();
   await redis.quit();

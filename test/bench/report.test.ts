@@ -40,6 +40,9 @@ const run = (rps: number, cpu: number, writes = 0): Run => ({
   p99_ms: 9,
   errors: 0,
   cpu_us_per_req: cpu,
+  alloc_bytes_per_req: 40_000,
+  gc_pause_us_per_req: 5,
+  load1: 2,
   store_reads_per_req: 1,
   store_writes_per_req: writes,
 });
@@ -92,6 +95,11 @@ describe("bench report", () => {
     expect(ours.ratio_to_ceiling).toBeCloseTo(0.85, 3);
     expect(ours.cpu_us_over_hello).toBe(20);
     expect(ours.store_cmds_per_req).toBe(1);
+    expect(ours).toMatchObject({
+      alloc_bytes_per_req: 40_000,
+      gc_pause_us_per_req: 5,
+      load1_min: 2,
+    });
   });
 
   it("marks goals PASS, MISS, or N/A when a scenario did not run", () => {
