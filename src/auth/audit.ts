@@ -37,7 +37,8 @@ export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /**
  * Who ended sessions, on `session.revoked`; `credential-change`: a session
- * met signed in under an old credential version (`User.credentialVersion`).
+ * met signed in under an old credential version (`User.credentialVersion`),
+ * or the other sessions ended when a passkey was removed.
  */
 export type RevokedBy = "user" | "admin" | "password-change" | "cap" | "credential-change";
 

@@ -62,6 +62,7 @@ export type RevokeReason =
   | "revoke-others"
   | "admin"
   | "password-change"
+  | "credential-change"
   | "cap"
   | "other";
 

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { authenticationOf } from "../../src/auth/index.js";
+import { setInterleaveHook } from "../../src/core/interleave.js";
 import {
   browser,
   type PasskeyApp,
@@ -240,5 +241,59 @@ describe("passkey management", () => {
       return r.options as unknown as { excludeCredentials: unknown[] };
     });
     expect(options.excludeCredentials).toHaveLength(1); // the browser is told, too
+  });
+});
+
+describe("removing a passkey is a credential change (CONTRACT §2, ASVS 5.0 7.4.3)", () => {
+  it("ends every other session of the user; the remover's goes on", async () => {
+    const app = await passkeyApp();
+    const { browser: owner, userId, credentialId } = await userWithPasskey(app);
+    const other = browser(app);
+    await other.request(async (s) => {
+      expect(
+        (await app.auth.login(s, { username: "ada", password: "correct horse battery" })).ok,
+      ).toBe(true);
+    });
+    expect(await owner.request((s) => app.passkeys.remove(s, credentialId))).toEqual({ ok: true });
+    expect(await other.request((s) => app.auth.currentUser(s))).toBeNull();
+    expect(await owner.request((s) => app.auth.currentUser(s))).toMatchObject({ id: userId });
+    expect(app.events).toContainEqual(
+      expect.objectContaining({ type: "session.revoked", by: "credential-change", count: 1 }),
+    );
+  });
+
+  it("a passkey sign-in held before its commit while that passkey is removed is not signed in", async () => {
+    const app = await passkeyApp();
+    const { browser: owner, credentialId } = await userWithPasskey(app);
+    const thief = browser(app);
+    const options = (await thief.request((s) => app.passkeys.signInOptions(s))) as never;
+    const response = app.authenticator.get(options);
+    let reached!: () => void;
+    let release!: () => void;
+    const arrived = new Promise<void>((r) => {
+      reached = r;
+    });
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    setInterleaveHook(async (p) => {
+      if (p !== "auth.sign-in.commit") return;
+      setInterleaveHook(undefined);
+      reached();
+      await released;
+    });
+    try {
+      const signIn = thief.request((s) => app.passkeys.signIn(s, { response }));
+      await arrived; // the assertion is verified; no session is stored yet
+      expect(await owner.request((s) => app.passkeys.remove(s, credentialId))).toEqual({
+        ok: true,
+      });
+      release();
+      await signIn;
+    } finally {
+      setInterleaveHook(undefined);
+    }
+    expect(await thief.request((s) => app.auth.currentUser(s))).toBeNull();
+    expect(await owner.request((s) => app.auth.currentUser(s))).not.toBeNull();
   });
 });

@@ -296,14 +296,25 @@ function buildPasskeys<U extends User>(
         });
         return failure("unknown-credential");
       }
-      await establishSession(ctx, session, user, {
+      const established = await establishSession(ctx, session, user, {
         remember: input.remember === true,
         methods: methodsOf(r.userVerified),
         username: user.username,
         ip,
         // A passkey proves no password: the version read now is the one it signs in under.
         credentialVersion: user.credentialVersion,
+        // Removed while this sign-in ran: its removal's revoke-all may have run before our commit.
+        stillValid: async () => (await credentials.find(r.credential.id)) !== null,
       });
+      if (!established) {
+        ctx.audit.emit(session, {
+          type: "login.failed",
+          reason: "unknown-credential",
+          method: "passkey",
+          ip,
+        });
+        return failure("unknown-credential");
+      }
       return { ok: true, user };
     },
 
@@ -368,6 +379,14 @@ function buildPasskeys<U extends User>(
       if (mine.length <= 1 && !(await hasPassword(userId))) return failure("last-method");
       if (!(await credentials.remove(userId, credentialId))) return failure("not-found");
       ctx.audit.emit(session, { type: "passkey.removed", credential: credentialId });
+      // A credential change ends every other session (ASVS 5.0 7.4.3, CONTRACT
+      // §2): one signed in with a stolen device's key must not outlive it.
+      const count = await ctx.sessions.revokeUserSessions(userId, {
+        except: session,
+        reason: "credential-change",
+      });
+      if (count > 0)
+        ctx.audit.emit(session, { type: "session.revoked", by: "credential-change", count });
       return { ok: true };
     },
   };
