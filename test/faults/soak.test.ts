@@ -22,7 +22,7 @@ import { probe, REQUIRE_SERVICES, SERVICE_URLS } from "../support/services.js";
 import { dropTable, MYSQL_URL, mysqlUnavailable, PG_URL, pgUnavailable } from "../support/sql.js";
 import { startApp } from "./support/app.js";
 import { fullGc } from "./support/gc.js";
-import { sleep } from "./support/scenario.js";
+import { sleep, until } from "./support/scenario.js";
 import { Workload, type WorkloadResult } from "./support/workload.js";
 
 const LONG = process.env.CLOAKROOM_SOAK_SECONDS !== undefined;
@@ -56,6 +56,8 @@ interface Target {
   /** Starts what removes expired records (the SQL stores' reaper); native TTL needs nothing. */
   expiry(store: SessionStore): () => Promise<void>;
   residue(store: SessionStore, users: string[]): Promise<Residue>;
+  /** Sessions still in the store (null: not countable), polled until the drain is done. */
+  left(store: SessionStore, users: string[]): Promise<number | null>;
   /** With the load stopped, before the logouts: every live session must be indexed (throws if not). */
   live?(store: SessionStore, users: string[]): Promise<Residue>;
 }
@@ -155,6 +157,7 @@ const TARGETS: Target[] = [
     open: () => createStore(`sqlite:${join(dir, "soak.db")}`),
     expiry: reaper,
     residue: sqlResidue,
+    left: async (store) => (await sqlResidue(store)).sessions,
   },
   {
     name: "redis",
@@ -164,6 +167,18 @@ const TARGETS: Target[] = [
         onConnectionError: () => undefined,
       }),
     expiry: noReaper,
+    left: async () => {
+      const c = createClient({ url: SERVICE_URLS.redis });
+      await c.connect();
+      try {
+        let n = 0;
+        for await (const keys of c.scanIterator({ MATCH: `${tag}:*`, COUNT: 1000 }))
+          n += keys.filter((k) => !k.startsWith(`${tag}:u:`) && !k.startsWith(`${tag}:n:`)).length;
+        return n;
+      } finally {
+        c.destroy();
+      }
+    },
     live: (_store, users) => redisIndex(users, "live"),
     residue: async (store, users) => redisIndex(users, "drained", store),
   },
@@ -173,6 +188,7 @@ const TARGETS: Target[] = [
     open: () => createStore(`${PG_URL}?table=${tag}&migrate=1`),
     expiry: reaper,
     residue: sqlResidue,
+    left: async (store) => (await sqlResidue(store)).sessions,
   },
   {
     name: "mysql",
@@ -180,6 +196,7 @@ const TARGETS: Target[] = [
     open: () => createStore(`${MYSQL_URL}?table=${tag}&migrate=1`),
     expiry: reaper,
     residue: sqlResidue,
+    left: async (store) => (await sqlResidue(store)).sessions,
   },
   {
     name: "memcached",
@@ -188,6 +205,7 @@ const TARGETS: Target[] = [
     expiry: noReaper,
     // Memcached cannot list keys: what is left is not countable from outside.
     residue: async () => ({ sessions: null, detail: "not countable (Memcached lists no keys)" }),
+    left: async () => null,
   },
   {
     name: "tiered (sqlite + memory)",
@@ -206,6 +224,14 @@ const TARGETS: Target[] = [
         await durable.close();
       }
     },
+    left: async () => {
+      const durable = await createStore(`sqlite:${join(dir, "tiered.db")}`);
+      try {
+        return (await sqlResidue(durable)).sessions;
+      } finally {
+        await durable.close();
+      }
+    },
   },
   {
     name: "file",
@@ -219,6 +245,10 @@ const TARGETS: Target[] = [
       }).filter((f) => f.isFile() && !f.name.startsWith("."));
       return { sessions: files.length, detail: `${files.length} files` };
     },
+    left: async () =>
+      readdirSync(join(dir, "files"), { recursive: true, withFileTypes: true }).filter(
+        (f) => f.isFile() && !f.name.startsWith("."),
+      ).length,
   },
 ];
 
@@ -275,8 +305,13 @@ async function soak(t: Target, seconds: number, clients: number): Promise<SoakRo
     const result = await w.verify();
     fullGc();
     const m1 = process.memoryUsage();
-    // Drive-bys live 3 s; the reaper runs every second.
-    await sleep(5000);
+    // Drive-bys live 3 s; the reaper runs every second. Wait until nothing is
+    // left (up to 20 s; what is left then fails the residue check below).
+    await until(
+      `${t.name} drains`,
+      20_000,
+      async () => ((await t.left(store, w.users)) ?? 0) === 0,
+    ).catch(() => undefined);
     const residue = await t.residue(store, w.users);
     return {
       store: t.name,
