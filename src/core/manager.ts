@@ -135,7 +135,13 @@ export class SessionManager {
       requestIsSecure(req.encrypted, req.forwardedProto, o.trustProxy),
     );
     const ua = req.userAgent;
-    session._begin(secure, o.maxBytes, req.ip ?? null, ua ? ua.slice(0, 512) : null);
+    session._begin(
+      secure,
+      o.maxBytes,
+      req.ip ?? null,
+      ua ? ua.slice(0, 512) : null,
+      o.anonymousMaxBytes,
+    );
     const token = readToken(req.cookie, cookieName(o.cookie, secure));
     if (o.debug) {
       o.logger.debug(
@@ -306,13 +312,15 @@ export class SessionManager {
       if (patch !== null) {
         const touch = touchDue ? this.#touchTimes(record, now) : undefined;
         const key = session._key;
+        // The store checks the limit atomically, the anonymous one for a session not signed in.
+        const maxBytes = record.userId === null ? o.anonymousMaxBytes : o.maxBytes;
         let result: Awaited<ReturnType<SessionStore["patch"]>>;
         try {
-          result = await o.store.patch(key, { ...patch, touch, maxBytes: o.maxBytes }, now);
+          result = await o.store.patch(key, { ...patch, touch, maxBytes }, now);
         } catch (err) {
           throw this.#unavailable(err);
         }
-        if (result === "too_large") throw new SessionTooLargeError(session._size(), o.maxBytes);
+        if (result === "too_large") throw new SessionTooLargeError(session._size(), maxBytes);
         if (result === "missing") this.#lost(session, "patch");
         else session._patched(patch, touch);
       } else if (touchDue) {

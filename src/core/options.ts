@@ -49,6 +49,15 @@ export interface SessionOptions {
   touchInterval?: Duration;
   /** Refuse writes that would make a session larger than this (bytes, keys + JSON). @default 65536 */
   maxBytes?: number;
+  /**
+   * The size limit of an anonymous (not signed-in) session, bytes, keys +
+   * JSON: a visitor who never signs in stores at most this much, however
+   * many sessions it opens (issue 10 finding 7). Enforced like `maxBytes`,
+   * in the handler and atomically in the store; signing in lifts the limit
+   * to `maxBytes`. Set it to `maxBytes` for one limit for everyone.
+   * @default 4096 (at most `maxBytes`)
+   */
+  anonymousMaxBytes?: number;
   cookie?: {
     /** @default "cloakroom" (sent as `__Host-cloakroom` when secure) */
     name?: string;
@@ -102,6 +111,7 @@ export interface ResolvedOptions {
   absoluteTimeout: number;
   touchInterval: number;
   maxBytes: number;
+  anonymousMaxBytes: number;
   cookie: CookieSettings;
   trustProxy: boolean;
   /** Whether debug messages go anywhere: skip building them otherwise (hot path). */
@@ -175,6 +185,16 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
   if (!Number.isInteger(maxBytes) || maxBytes < 256) {
     throw new ConfigurationError(`maxBytes: ${maxBytes} is too small; use at least 256`);
   }
+  const anonymousMaxBytes = o.anonymousMaxBytes ?? Math.min(4096, maxBytes);
+  if (
+    !Number.isInteger(anonymousMaxBytes) ||
+    anonymousMaxBytes < 256 ||
+    anonymousMaxBytes > maxBytes
+  ) {
+    throw new ConfigurationError(
+      `anonymousMaxBytes: ${anonymousMaxBytes} must be a whole number from 256 to maxBytes (${maxBytes})`,
+    );
+  }
   const c = o.cookie ?? {};
   const name = c.name ?? "cloakroom";
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
@@ -212,6 +232,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     absoluteTimeout,
     touchInterval,
     maxBytes,
+    anonymousMaxBytes,
     cookie: {
       name,
       secure: c.secure ?? "auto",

@@ -137,6 +137,7 @@ export class Session {
   /** Encoded size of the fields; -1 until the first write needs it. */
   #size = 0;
   #maxBytes = 64 * 1024;
+  #anonymousMaxBytes = 4096;
   #set: Map<string, string> | null = null;
   #unset: Set<string> | null = null;
   #userId: string | null = null;
@@ -214,7 +215,8 @@ export class Session {
 
   /**
    * Stores a JSON-safe value under a top-level key; `undefined` deletes it.
-   * Throws {@link SessionTooLargeError} (nothing changed) past `maxBytes`, and
+   * Throws {@link SessionTooLargeError} (nothing changed) past `maxBytes`
+   * (`anonymousMaxBytes` while the session is not signed in), and
    * {@link SessionDataError} for values that would not survive JSON.
    */
   set<K extends string>(key: K, value: ValueFor<K> | undefined): this {
@@ -321,9 +323,16 @@ export class Session {
   // ---- The manager's side: what the store said, and what to send it. ----
 
   /** @internal Request facts known before the cookie is read. */
-  _begin(secure: boolean, maxBytes: number, ip: string | null, userAgent: string | null): void {
+  _begin(
+    secure: boolean,
+    maxBytes: number,
+    ip: string | null,
+    userAgent: string | null,
+    anonymousMaxBytes: number,
+  ): void {
     this._secure = secure;
     this.#maxBytes = maxBytes;
+    this.#anonymousMaxBytes = anonymousMaxBytes;
     this._ip = ip;
     this._userAgent = userAgent;
   }
@@ -557,7 +566,9 @@ export class Session {
       (before === undefined ? 0 : byteLength(key) + byteLength(before)) +
       byteLength(key) +
       byteLength(text);
-    if (size > this.#maxBytes) throw new SessionTooLargeError(size, this.#maxBytes);
+    // A session that is not signed in has its own, smaller limit (issue 10 finding 7).
+    const limit = this.#userId === null ? this.#anonymousMaxBytes : this.#maxBytes;
+    if (size > limit) throw new SessionTooLargeError(size, limit);
     this.#writable()[key] = text;
     this.#size = size;
     this.#decoded?.delete(key);
