@@ -44,6 +44,13 @@ const MAX_ATTEMPTS = 5;
 /** Clients that already carry the store's catch-all "error" listener. */
 const guarded = new WeakSet<object>();
 
+/** Gives `client` (once) a listener that keeps its "error" events from being uncaught. */
+function guard(client: PgPoolClient): void {
+  if (client.on === undefined || guarded.has(client)) return;
+  guarded.add(client);
+  client.on("error", () => undefined);
+}
+
 export class PgExecutor implements SqlExecutor {
   readonly #pool: PgPool;
   readonly #owned: boolean;
@@ -118,10 +125,7 @@ export class PgExecutor implements SqlExecutor {
       // or while the pool checks it out (seen under pg_terminate_backend); pg-pool's
       // own listener removes it from the pool, this one keeps the error from
       // being uncaught. Once per client.
-      if (client.on !== undefined && !guarded.has(client)) {
-        guarded.add(client);
-        client.on("error", () => undefined);
-      }
+      guard(client);
       client.query(this.#config(q, deadline)).then(
         (result) => {
           release();
@@ -137,6 +141,9 @@ export class PgExecutor implements SqlExecutor {
 
   async exclusive<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
+    // Its backend may be terminated while the migration holds it: the failing
+    // query reports that; the event must not be an uncaught exception.
+    guard(client);
     try {
       const result = await fn({
         query: async (q) => (await client.query(this.#config(q))).rows as SqlRow[],
