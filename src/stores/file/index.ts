@@ -226,14 +226,36 @@ export class FileStore implements SessionStore {
   }
 
   async purgeExpired(now: number, options: PurgeOptions = {}): Promise<number> {
-    return this.#guard("purgeExpired", () =>
-      scanInBatches(this.#paths.sessionsDir, options, async (name) => {
+    return this.#guard("purgeExpired", async () => {
+      const removed = await scanInBatches(this.#paths.sessionsDir, options, async (name) => {
         const key = this.#paths.keyOfFile(name);
         if (key !== null) return this.#removeIfDead(key, now);
         await sweepLeftover(this.#paths.sessionsDir, name, this.#lock.stale);
         return false;
-      }),
-    );
+      });
+      // Ended throttle windows too (not sessions, so not counted): otherwise
+      // every counter ever incremented stays on disk.
+      await scanInBatches(this.#paths.countersDir, {}, async (name) => {
+        const file = this.#paths.counterFile(name);
+        if (file === null) {
+          await sweepLeftover(this.#paths.countersDir, name, this.#lock.stale);
+          return false;
+        }
+        return queue.run(file.path, () =>
+          withFileLock(file.lock, this.#lock, async () => {
+            const text = await readOrNull(file.path);
+            if (text === null) return false;
+            let expiresAt = Number.NEGATIVE_INFINITY; // a torn or foreign file counts as ended
+            try {
+              expiresAt = Number((JSON.parse(text) as { expiresAt?: unknown }).expiresAt);
+            } catch {}
+            if (expiresAt > now) return false;
+            return unlinkIfExists(file.path);
+          }),
+        );
+      });
+      return removed;
+    });
   }
 
   async close(): Promise<void> {

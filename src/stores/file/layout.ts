@@ -45,6 +45,16 @@ export class FileLayout {
     return this.#inside(this.countersDir, `.${counterFileName(name)}.lock`);
   }
 
+  /** A counter file's path and lock from its file name (the sweep knows no names), or null for any other file. */
+  counterFile(fileName: string): { path: string; lock: string } | null {
+    const m = /^([A-Za-z0-9_-]{43})\.json$/.exec(fileName);
+    if (m === null) return null;
+    return {
+      path: this.#inside(this.countersDir, fileName),
+      lock: this.#inside(this.countersDir, `.${m[1]}.lock`),
+    };
+  }
+
   /** The session file of a key. Throws for anything but a store key: callers check first. */
   session(key: string): string {
     return this.#inside(this.sessionsDir, `${fileNameOf(this.#checked(key))}.json`);
