@@ -19,7 +19,14 @@ export {
   SessionTooLargeError,
   StoreUnavailableError,
 } from "./core/errors.js";
-export type { RevokeReason, SessionEventMap, SessionEventName } from "./core/events.js";
+export type {
+  Identified,
+  Listener,
+  RevokeReason,
+  SessionEventMap,
+  SessionEventName,
+  SessionEvents,
+} from "./core/events.js";
 export type { JsonObject, JsonPrimitive, JsonValue, ReadonlyJsonValue } from "./core/json.js";
 export type { LegacyResult, LegacySession, LegacySessions } from "./core/legacy.js";
 export type { CommitOutcome, DeviceSession } from "./core/manager.js";
@@ -47,5 +54,5 @@ export type {
   StoreStats,
 } from "./core/store.js";
 export { guardStore, hasNativeTtl, isAlive, isStoreKey, storeFailure } from "./core/store.js";
-export type { StoreUrlOptions } from "./stores/create-store.js";
+export type { StoreOptionsFor, StoreUrlOptions } from "./stores/create-store.js";
 export { createStore, redact, STORE_SCHEMES } from "./stores/create-store.js";

@@ -7,7 +7,7 @@
  * A session's public id, as `Session.id` and `DeviceSession.id` give it
  * (safe to show and log; never the token).
  */
-interface Identified {
+export interface Identified {
   id: string;
   /** @deprecated The same value as `id`, under its former name. */
   handle: string;
@@ -67,7 +67,7 @@ export type RevokeReason =
   | "other";
 
 export type SessionEventName = keyof SessionEventMap;
-type Listener<E extends SessionEventName> = (event: SessionEventMap[E]) => void;
+export type Listener<E extends SessionEventName> = (event: SessionEventMap[E]) => void;
 
 export class SessionEvents {
   readonly #listeners = new Map<SessionEventName, Set<(e: unknown) => void>>();

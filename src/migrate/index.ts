@@ -37,6 +37,7 @@ export { convertRecord, DEFAULT_USER_KEYS } from "./convert.js";
 export type { LegacyFormat } from "./old-cookie.js";
 export type { ExpressStoreLike, LegacySource, ScanPage } from "./sources/index.js";
 export { LEGACY_SCHEMES, openLegacySource } from "./sources/index.js";
+export type { Callback } from "./sources/store-instance.js";
 export { secretForLegacyId } from "./takeover.js";
 
 /** Options of {@link fromExpressSession} and {@link fromFastifySession}. */

@@ -24,7 +24,7 @@ export {
   type SuiteContext,
 } from "./adapter-suite.js";
 export { attributes, Client, listHas, type Reply, type RequestOptions } from "./http-client.js";
-export { InstrumentedStore, WRITES } from "./instrumented-store.js";
+export { InstrumentedStore, type Method, WRITES } from "./instrumented-store.js";
 export {
   record,
   type StoreFactory,

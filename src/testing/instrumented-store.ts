@@ -8,7 +8,8 @@
 import { StoreUnavailableError } from "../core/errors.js";
 import type { SessionPatch, SessionStore } from "../core/store.js";
 
-type Method =
+/** The store methods an InstrumentedStore counts. */
+export type Method =
   | "get"
   | "create"
   | "rotate"

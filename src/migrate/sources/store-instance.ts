@@ -9,7 +9,8 @@
 import type { LegacySource, ScanPage } from "./source.js";
 import { withTimeout } from "./source.js";
 
-type Callback<T> = (err: unknown, value?: T) => void;
+/** A Node-style callback, as express-session stores take. */
+export type Callback<T> = (err: unknown, value?: T) => void;
 
 /** The part of express-session's `Store` the takeover uses. */
 export interface ExpressStoreLike {

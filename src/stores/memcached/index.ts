@@ -41,6 +41,8 @@ import { exptimeFor } from "./expiry.js";
 import { MemcachedOps, type MemjsClientLike, STATUS } from "./protocol.js";
 import * as idx from "./user-index.js";
 
+export type { MemjsClientLike, RawResponse } from "./protocol.js";
+
 export interface MemcachedStoreOptions {
   /** A memjs Client (or anything with its `perform`/`incrSeq`/`seq`). The store never closes a client it was given. */
   client: MemjsClientLike;

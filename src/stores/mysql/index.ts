@@ -9,12 +9,19 @@ import { mysqlDialectFor } from "../sql/dialects/mysql.js";
 import { openSqlStore, type SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { MysqlExecutor, type MysqlPool } from "./executor.js";
 
-export { type CleanupOptions, type CleanupSummary, runCleanup } from "../maintenance/cleanup.js";
+export {
+  type CleanupOptions,
+  type CleanupSummary,
+  type ProgressStream,
+  runCleanup,
+} from "../maintenance/cleanup.js";
 export { type ReaperOptions, startReaper } from "../maintenance/reaper.js";
-export { migrationSql, migrationStatements } from "../sql/migrations.js";
+export { type MigrationSqlOptions, migrationSql, migrationStatements } from "../sql/migrations.js";
 export type { MigrationResult } from "../sql/migrator.js";
+export type { SqlStoreOptions } from "../sql/sql-store.js";
 export { SqlStore } from "../sql/sql-store.js";
-export type { MysqlPool, MysqlPoolConnection } from "./executor.js";
+export type { SqlDialectName } from "../sql/types.js";
+export type { MysqlPool, MysqlPoolConnection, MysqlQueryOptions } from "./executor.js";
 
 export interface MysqlStoreOptions extends Omit<SqlStoreOptions, "shared"> {
   /** Connection URL, e.g. `mysql://app:secret@db:3306/app`. Either this or `pool`. */

@@ -16,7 +16,8 @@ export interface PgQueryConfig {
   query_timeout?: number;
 }
 
-interface PgResult {
+/** What the store reads of a node-postgres query result. */
+export interface PgResult {
   rows: unknown[];
   rowCount: number | null;
 }

@@ -9,12 +9,19 @@ import { postgresDialect } from "../sql/dialects/postgres.js";
 import { openSqlStore, type SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { PgExecutor, type PgPool } from "./executor.js";
 
-export { type CleanupOptions, type CleanupSummary, runCleanup } from "../maintenance/cleanup.js";
+export {
+  type CleanupOptions,
+  type CleanupSummary,
+  type ProgressStream,
+  runCleanup,
+} from "../maintenance/cleanup.js";
 export { type ReaperOptions, startReaper } from "../maintenance/reaper.js";
-export { migrationSql, migrationStatements } from "../sql/migrations.js";
+export { type MigrationSqlOptions, migrationSql, migrationStatements } from "../sql/migrations.js";
 export type { MigrationResult } from "../sql/migrator.js";
+export type { SqlStoreOptions } from "../sql/sql-store.js";
 export { SqlStore } from "../sql/sql-store.js";
-export type { PgPool, PgPoolClient } from "./executor.js";
+export type { SqlDialectName } from "../sql/types.js";
+export type { PgPool, PgPoolClient, PgQueryConfig, PgResult } from "./executor.js";
 
 export interface PostgresStoreOptions extends Omit<SqlStoreOptions, "shared"> {
   /** Connection URL, e.g. `postgres://app@db:5432/app`. Either this or `pool`. */

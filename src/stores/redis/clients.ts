@@ -28,7 +28,7 @@ export interface RedisCommandSender {
 export type MasterSender = (args: readonly string[], signal: AbortSignal) => Promise<unknown>;
 
 /** node-redis per-command options (`CommandOptions`): the part we pass. */
-interface NodeRedisCommandOptions {
+export interface NodeRedisCommandOptions {
   abortSignal?: AbortSignal;
   /** node-redis 6: a per-command deadline; 0 turns it off. */
   timeout?: number;

@@ -10,8 +10,16 @@ import { openNodeRedis } from "./connect.js";
 import { RedisStore, type RedisStoreSettings } from "./store.js";
 import { parseRedisUrl } from "./url.js";
 
-export type { RedisClientLike } from "./clients.js";
+export type {
+  IoRedisLike,
+  NodeRedisClientLike,
+  NodeRedisClusterLike,
+  NodeRedisCommandOptions,
+  NodeRedisSentinelLike,
+  RedisClientLike,
+} from "./clients.js";
 export { RedisStore, type RedisStoreSettings } from "./store.js";
+export type { ParsedRedisUrl, RedisEndpoint, RedisTopology } from "./url.js";
 export { parseRedisUrl } from "./url.js";
 
 export interface RedisStoreOptions extends RedisStoreSettings {

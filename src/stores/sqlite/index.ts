@@ -13,12 +13,19 @@ import { sqliteDialect } from "../sql/dialects/sqlite.js";
 import { openSqlStore, type SqlStore, type SqlStoreOptions } from "../sql/sql-store.js";
 import { type SqliteDatabase, SqliteExecutor } from "./executor.js";
 
-export { type CleanupOptions, type CleanupSummary, runCleanup } from "../maintenance/cleanup.js";
+export {
+  type CleanupOptions,
+  type CleanupSummary,
+  type ProgressStream,
+  runCleanup,
+} from "../maintenance/cleanup.js";
 export { type ReaperOptions, startReaper } from "../maintenance/reaper.js";
-export { migrationSql, migrationStatements } from "../sql/migrations.js";
+export { type MigrationSqlOptions, migrationSql, migrationStatements } from "../sql/migrations.js";
 export type { MigrationResult } from "../sql/migrator.js";
+export type { SqlStoreOptions } from "../sql/sql-store.js";
 export { SqlStore } from "../sql/sql-store.js";
-export type { SqliteDatabase } from "./executor.js";
+export type { SqlDialectName } from "../sql/types.js";
+export type { SqliteDatabase, SqliteStatement } from "./executor.js";
 
 export interface SqliteStoreOptions extends Omit<SqlStoreOptions, "shared"> {
   /** Database file (created with its directory if missing), or `":memory:"` (one process only). */
