@@ -6,6 +6,7 @@
  * CROSSSLOT; the test also checks that sessions really spread over the masters.
  */
 
+import { randomBytes } from "node:crypto";
 import { record, storeConformance, testKey } from "cloakroom-sessions/testing";
 import { Cluster } from "ioredis";
 import { createCluster } from "redis";
@@ -66,7 +67,8 @@ describeWithService("Redis Cluster", unavailable, "redis store (cluster)", () =>
       for (let i = 0; i < 12; i++) await store.create(testKey(), record({ userId: `u${i % 3}` }));
       for (let i = 0; i < 3; i++) await store.create(testKey(), record());
     }
-    const prefix = () => `cr:st:${testKey().slice(0, 8)}:`;
+    // Random: keys from an earlier run (30-minute TTL) must not be counted.
+    const prefix = () => `cr:st:${randomBytes(6).toString("hex")}:`;
 
     it("node-redis from a URL: SCANs every master and counts all of them", async () => {
       const keyPrefix = prefix();
