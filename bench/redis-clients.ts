@@ -70,7 +70,7 @@ for (let r = 0; r <= ROUNDS; r++) {
     results.set(name, row);
   }
 }
-for (const [, store] of clients) await store.close();
+for (const [, store] of clients) await store.close?.();
 io.disconnect();
 await redis.stop();
 

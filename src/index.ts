@@ -56,3 +56,4 @@ export type {
 export { guardStore, hasNativeTtl, isAlive, isStoreKey, storeFailure } from "./core/store.js";
 export type { StoreOptionsFor, StoreUrlOptions } from "./stores/create-store.js";
 export { createStore, redact, STORE_SCHEMES } from "./stores/create-store.js";
+export { type RecordChange, WholeRecordStore } from "./stores/shared/whole-record.js";

@@ -152,7 +152,7 @@ async function cloakroomLayout(
       if ((await store.get(keyOf(i), Date.now())) === null)
         throw new Error(`session ${i} not found`);
     },
-    close: () => store.close(),
+    close: async () => store.close?.(),
   };
 }
 

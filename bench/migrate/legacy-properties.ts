@@ -54,7 +54,7 @@ async function run(legacyProperties: boolean, write: boolean): Promise<number> {
     await s.save();
   }
   const us = Number(process.hrtime.bigint() - t0) / 1000 / N;
-  await store.close();
+  await store.close?.();
   return us;
 }
 

@@ -35,6 +35,6 @@ export async function serveExpress(backend: Backend, scenario: string): Promise<
   const server = app.listen(env.port, "127.0.0.1", () => ready(scenario));
   onShutdown(async () => {
     server.close();
-    await store.close();
+    await store.close?.();
   });
 }

@@ -29,5 +29,5 @@ await app.listen({ port: env.port, host: "127.0.0.1" });
 ready("cloakroom-fastify+redis");
 onShutdown(async () => {
   await app.close();
-  await store.close();
+  await store.close?.();
 });

@@ -31,5 +31,5 @@ const server = serve({ fetch: app.fetch, port: env.port, hostname: "127.0.0.1" }
 );
 onShutdown(async () => {
   server.close();
-  await store.close();
+  await store.close?.();
 });

@@ -5,27 +5,25 @@
  * way a store on a key-value service (DynamoDB, Cloudflare KV, NATS KV)
  * would keep one JSON value per session plus one index value per user.
  *
- * The one thing a real backend adds is exclusive access for the
- * read-modify-write in `patch` and `rotate`: a conditional write (DynamoDB
- * condition expression or transaction, KV compare-and-swap) retried on
- * conflict. Here every method
- * runs without an `await` between its read and its write, which is atomic
- * in one process.
+ * It extends `WholeRecordStore`, which writes `patch`, `consumeField` and
+ * `rotate` once on top of one primitive, `update`: an exclusive
+ * read-modify-write of one record. Here that is trivially true (nothing
+ * awaits between the read and the write, which is atomic in one process); a
+ * real backend makes it a conditional write (a DynamoDB condition
+ * expression, a KV compare-and-swap) retried on conflict, as the built-in
+ * Memcached store does, or a lock, as the file store does.
  */
 import {
-  encodedSize,
   isAlive,
   isStoreKey,
-  type PatchResult,
   type PurgeOptions,
-  type RotateResult,
-  type SessionPatch,
-  type SessionStore,
+  type RecordChange,
   type SessionSummary,
   type StoredSession,
+  WholeRecordStore,
 } from "cloakroom-sessions";
 
-export class MapStore implements SessionStore {
+export class MapStore extends WholeRecordStore {
   readonly kind = "map";
   readonly capabilities = { shared: false } as const;
   readonly #sessions = new Map<string, StoredSession>();
@@ -44,35 +42,19 @@ export class MapStore implements SessionStore {
     this.#sessions.set(key, structuredClone(session));
   }
 
-  async rotate(
-    oldKey: string,
-    newKey: string,
-    session: StoredSession,
-    now: number,
-  ): Promise<RotateResult> {
-    const old = isStoreKey(oldKey) ? this.#sessions.get(oldKey) : undefined;
-    if (!old || !isAlive(old, now)) return "missing"; // revoked first: write nothing
-    this.#remove(oldKey);
-    await this.create(newKey, session);
-    return "ok";
+  /** Read, decide, write: no `await` in between, so nothing else runs there. */
+  protected async update<T>(
+    key: string,
+    decide: (r: StoredSession | null) => RecordChange<T>,
+  ): Promise<T> {
+    const change = decide(this.#sessions.get(key) ?? null);
+    if (change.write) this.#sessions.set(key, change.write);
+    else if (change.remove) this.#sessions.delete(key);
+    return change.result;
   }
 
-  async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
-    const r = isStoreKey(key) ? this.#sessions.get(key) : undefined;
-    if (!r || !isAlive(r, now)) return "missing"; // never recreate a destroyed session
-    let data = r.data;
-    if (Object.keys(patch.set).length > 0 || patch.unset.length > 0) {
-      data = { ...r.data, ...patch.set }; // a spread: "__proto__" stays a plain key
-      for (const k of patch.unset) delete data[k];
-      if (encodedSize(data) > patch.maxBytes) return "too_large";
-    }
-    const next = { ...r, data };
-    if (patch.touch) {
-      next.lastSeenAt = patch.touch.lastSeenAt;
-      next.idleExpiresAt = Math.min(patch.touch.idleExpiresAt, r.absoluteExpiresAt);
-    }
-    this.#sessions.set(key, next);
-    return "ok";
+  protected async unindex(userId: string, key: string): Promise<void> {
+    this.#users.get(userId)?.delete(key);
   }
 
   async destroy(key: string): Promise<void> {
@@ -110,8 +92,6 @@ export class MapStore implements SessionStore {
     options.onProgress?.(n);
     return n;
   }
-
-  async close(): Promise<void> {}
 
   #index(userId: string): Set<string> {
     const keys = this.#users.get(userId) ?? new Set<string>();

@@ -116,8 +116,9 @@ export interface MigrationResult {
 }
 
 /**
- * A session backend: eight methods every store implements, several optional
- * ones. Cloakroom calls it with store keys only (never tokens) and passes the
+ * A session backend: seven methods every store implements (`get`, `create`,
+ * `patch`, `rotate`, `destroy`, `listByUser`, `destroyByUser`), several
+ * optional ones. Cloakroom calls it with store keys only (never tokens) and passes the
  * time in, so a store keeps no clock for expiry decisions.
  *
  * Every method either resolves with its documented answer or rejects with a
@@ -196,8 +197,13 @@ export interface SessionStore {
    */
   destroyByUser(userId: string, exceptKey?: string): Promise<number>;
 
-  /** Releases connections and timers the store owns (not a client the user passed in). */
-  close(): Promise<void>;
+  /**
+   * Releases connections and timers the store owns (not a client the user
+   * passed in). Optional: a store that opened nothing (it was handed its
+   * client, or keeps no timer) has nothing to release. Callers that may hold
+   * any store use `store.close?.()`.
+   */
+  close?(): Promise<void>;
 
   /**
    * Hands the store the logger of the manager that uses it (`createSessions`

@@ -118,6 +118,6 @@ export class InstrumentedStore implements SessionStore {
     if (this.down) return Promise.reject(new StoreUnavailableError(`${this.kind} store is down`));
     return this.inner.resetCounter!(name);
   };
-  close = () => this.inner.close();
+  close = async () => this.inner.close?.();
   useLogger: SessionStore["useLogger"] = (logger) => this.inner.useLogger?.(logger);
 }

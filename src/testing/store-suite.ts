@@ -68,7 +68,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     });
     afterAll(async () => {
       await factory.cleanup?.();
-      await store?.close();
+      await store?.close?.();
     });
 
     it("returns null for a key it never saw", async () => {
@@ -136,7 +136,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         );
         expect(Object.keys((await other.get(key, Date.now()))!.data)).toHaveLength(20);
       } finally {
-        await other.close();
+        await other.close?.();
       }
     });
 

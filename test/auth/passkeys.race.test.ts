@@ -95,8 +95,8 @@ function raceSuite(name: string, family: Family): void {
         await Promise.all([a.finish(sa, b.cookie), c.finish(sc, b.cookie)]);
       }
     } finally {
-      await s1.close();
-      if (s2 !== s1) await s2.close();
+      await s1.close?.();
+      if (s2 !== s1) await s2.close?.();
     }
   });
 }

@@ -55,7 +55,7 @@ describe("cloakroom CLI", () => {
     expect(r.code).toBe(0);
     expect(r.streamed.join("")).toMatch(/removed 25 expired sessions/);
     expect(await store.get(live, Date.now())).not.toBeNull();
-    await store.close();
+    await store.close?.();
   });
 
   it("lists and revokes a user's sessions", async () => {
@@ -75,7 +75,7 @@ describe("cloakroom CLI", () => {
     const all = await cli("revoke", url, "--user", "u42", "--yes");
     expect(all.lines[0]).toBe("revoked 1 session of user u42");
     expect(await store.get(b, Date.now())).toBeNull();
-    await store.close();
+    await store.close?.();
   });
 
   it("explains bad input instead of crashing", async () => {
@@ -99,7 +99,7 @@ describe("cloakroom stats", () => {
     await store.create(testKey(), record({ userId: "b" }));
     await store.create(testKey(), record());
     await store.create(testKey(), record({ userId: "c", idleExpiresAt: now - MIN }));
-    await store.close();
+    await store.close?.();
     const r = await cli("stats", statsUrl, "--json");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.lines[0]!)).toEqual({ store: "sqlite", live: 4, expired: 1, users: 2 });
@@ -116,7 +116,7 @@ describe("cloakroom CLI: stores without a schema", () => {
 
 const redisDown = await probe("redis", async () => {
   const store = await createStore(SERVICE_URLS.redis);
-  await store.close();
+  await store.close?.();
 });
 
 describeWithService("redis", redisDown, "cloakroom CLI: native TTL", () => {

@@ -121,14 +121,14 @@ describe("revoke guard rails", () => {
     const store = await createStore(url);
     const keys = Array.from({ length: n }, () => testKey());
     for (const k of keys) await store.create(k, record({ userId }));
-    await store.close();
+    await store.close?.();
     return keys;
   }
   async function alive(keys: string[]): Promise<number> {
     const store = await createStore(url);
     let n = 0;
     for (const k of keys) if (await store.get(k, Date.now())) n++;
-    await store.close();
+    await store.close?.();
     return n;
   }
 

@@ -103,7 +103,7 @@ describe("doctor on SQLite", () => {
         absoluteExpiresAt: past,
       });
     }
-    await store.close();
+    await store.close?.();
     const r = await doctor(`sqlite:${full}`, "--options", goodOptions);
     expect(r.code).toBe(1);
     expect(r.find("expiry")[0]).toMatchObject({ status: "warn", data: { expired: 1001 } });

@@ -58,7 +58,7 @@ describe.each(stores)("rotation is conditional (%s)", (_name, open) => {
     expect(await m.listUserSessions("u1")).toEqual([]);
     expect((await store.stats!(Date.now())).live).toBe(0);
     await request(m, a.cookie, (s) => expect(s.userId).toBeNull());
-    await store.close();
+    await store.close?.();
   });
 
   it("a request that loaded the session before a logout cannot regenerate it", async () => {
@@ -70,7 +70,7 @@ describe.each(stores)("rotation is conditional (%s)", (_name, open) => {
     await m.commit(inFlight);
     expect(inFlight.toJSON()).toEqual({});
     expect((await store.stats!(Date.now())).live).toBe(0);
-    await store.close();
+    await store.close?.();
   });
 
   it("nine requests rotating one session at once leave one session, not nine", async () => {
@@ -88,7 +88,7 @@ describe.each(stores)("rotation is conditional (%s)", (_name, open) => {
     expect(list).toHaveLength(1);
     const winner = issued[0]!.setCookie!.split(";")[0]!;
     await request(m, winner, (s) => expect(s.userId).toBe("u1"));
-    await store.close();
+    await store.close?.();
   });
 
   it("a live session still rotates: new token, data kept, old token dead", async () => {
@@ -102,6 +102,6 @@ describe.each(stores)("rotation is conditional (%s)", (_name, open) => {
     });
     await request(m, a.cookie, (s) => expect(s.isNew).toBe(true));
     expect(await m.listUserSessions("u2")).toHaveLength(1);
-    await store.close();
+    await store.close?.();
   });
 });

@@ -33,14 +33,16 @@ const STORES = [
     name: "Redis",
     kind: "redis",
     env: { SESSION_STORE: `${SERVICE_URLS.redis}?keyPrefix=ops-demo-metrics-${Date.now()}:` },
-    unavailable: await probe("redis", async () => (await createStore(SERVICE_URLS.redis)).close()),
+    unavailable: await probe("redis", async () =>
+      (await createStore(SERVICE_URLS.redis)).close?.(),
+    ),
   },
   {
     name: "PostgreSQL",
     kind: "postgres",
     env: { SESSION_STORE: `${SERVICE_URLS.postgres}?table=${pgTable}` },
     unavailable: await probe("postgres", async () =>
-      (await createStore(SERVICE_URLS.postgres)).close(),
+      (await createStore(SERVICE_URLS.postgres)).close?.(),
     ),
   },
 ];

@@ -29,14 +29,14 @@ afterAll(async () => {
 
 const redisUnavailable = await probe("redis", async () => {
   const s = await createStore(SERVICE_URLS.redis, { onConnectionError: () => undefined });
-  await s.close();
+  await s.close?.();
 });
 const memcachedUnavailable = await probe("memcached", async () => {
   const s = await createStore(SERVICE_URLS.memcached);
   try {
     await s.get("probe".padEnd(43, "x"), Date.now());
   } finally {
-    await s.close();
+    await s.close?.();
   }
 });
 
@@ -158,7 +158,7 @@ stores("faults: app killed mid-writes", () => {
           expect(result.errors.reset).toBeGreaterThan(0);
         } finally {
           await kill(child.proc);
-          await unused.close();
+          await unused.close?.();
         }
       });
     });

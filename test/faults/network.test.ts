@@ -36,7 +36,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: slow and loss
   });
   afterAll(async () => {
     printRows();
-    await store?.close();
+    await store?.close?.();
     await proxy?.close();
     await redis?.stop();
   });
@@ -79,7 +79,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: slow and loss
           { onConnectionError: () => undefined },
         ).catch((err: unknown) => err);
         connectFailedMs = Date.now() - t0;
-        if (!(opening instanceof Error)) await (opening as SessionStore).close();
+        if (!(opening instanceof Error)) await (opening as SessionStore).close?.();
         expect(opening).toBeInstanceOf(Error);
         await sleep(3000 - connectFailedMs);
         proxy.set({ kind: "pass" });

@@ -132,7 +132,7 @@ sentinelUnderLoad("redis-server", missing, "faults: redis sentinel failover unde
         else expectSafeWithoutAcks(result, notes);
         expect(result.recoveryMs).not.toBeNull();
       } finally {
-        await store.close();
+        await store.close?.();
       }
     });
   }
@@ -243,7 +243,7 @@ describeWithService("redis-server", missing, "faults: redis cluster failover und
         else expectSafeWithoutAcks(result, notes);
         expect(result.recoveryMs).not.toBeNull();
       } finally {
-        await store.close();
+        await store.close?.();
       }
     });
   }

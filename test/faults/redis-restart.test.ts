@@ -51,7 +51,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: redis killed,
       expect(result.errors["503"]).toBeGreaterThan(0);
       expect(result.recoveryMs).not.toBeNull();
     } finally {
-      await store.close();
+      await store.close?.();
       await redis.stop();
     }
   });
@@ -80,7 +80,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: redis killed,
       expectNothingLost(result, notes);
       expect(result.wipedClean).toBeGreaterThan(0);
     } finally {
-      await store.close();
+      await store.close?.();
       await redis.stop();
     }
   });
@@ -112,7 +112,7 @@ describeWithService("redis-server", redisServerMissing(), "faults: redis killed,
       expect(result.errors.timeout).toBe(0);
     } finally {
       redis.signal("SIGCONT");
-      await store.close();
+      await store.close?.();
       await redis.stop();
     }
   });

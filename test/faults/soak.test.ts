@@ -32,14 +32,14 @@ const tag = `sk_${process.pid}_${Date.now().toString(36)}`;
 
 const redisUnavailable = await probe("redis", async () => {
   const s = await createStore(SERVICE_URLS.redis, { onConnectionError: () => undefined });
-  await s.close();
+  await s.close?.();
 });
 const memcachedUnavailable = await probe("memcached", async () => {
   const s = await createStore(SERVICE_URLS.memcached);
   try {
     await s.get("probe".padEnd(43, "x"), Date.now());
   } finally {
-    await s.close();
+    await s.close?.();
   }
 });
 
@@ -221,7 +221,7 @@ const TARGETS: Target[] = [
       try {
         return await sqlResidue(durable);
       } finally {
-        await durable.close();
+        await durable.close?.();
       }
     },
     left: async () => {
@@ -229,7 +229,7 @@ const TARGETS: Target[] = [
       try {
         return (await sqlResidue(durable)).sessions;
       } finally {
-        await durable.close();
+        await durable.close?.();
       }
     },
   },
@@ -326,7 +326,7 @@ async function soak(t: Target, seconds: number, clients: number): Promise<SoakRo
     await w.stop();
     await app.close();
     await stopExpiry();
-    await store.close();
+    await store.close?.();
   }
 }
 

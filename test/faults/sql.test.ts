@@ -125,7 +125,7 @@ for (const d of DIALECTS) {
       store = await d.open(server);
     }, 120_000);
     afterAll(async () => {
-      await store?.close();
+      await store?.close?.();
       await server?.stop();
     });
 

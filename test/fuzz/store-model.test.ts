@@ -347,7 +347,7 @@ const BACKENDS: Backend[] = [
         (e: Error) => e,
       );
       if (s instanceof Error) return s.message;
-      await s.close();
+      await s.close?.();
       return null;
     },
     open: () =>
@@ -376,7 +376,7 @@ const BACKENDS: Backend[] = [
         try {
           await s.get("probe".padEnd(43, "x"), Date.now());
         } finally {
-          await s.close();
+          await s.close?.();
         }
       }),
     open: () => createStore(`${SERVICE_URLS.memcached}?prefix=${tag}:`),
@@ -406,7 +406,7 @@ for (const b of BACKENDS) {
       store = await b.open(dir, tag);
     });
     afterAll(async () => {
-      await store?.close();
+      await store?.close?.();
       await b.cleanup?.(tag).catch(() => undefined);
       if (dir) rmSync(dir, { recursive: true, force: true });
     });

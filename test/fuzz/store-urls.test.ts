@@ -59,7 +59,7 @@ it("malformed memcached and redis URLs are refused before any connection", async
         const url = `${prefix}${rest}`;
         try {
           if (prefix.startsWith("redis")) parseRedisUrl(url);
-          else await (await createStore(url)).close();
+          else await (await createStore(url)).close?.();
         } catch (err) {
           expect(err).toBeInstanceOf(BadStoreUrlError);
           return;

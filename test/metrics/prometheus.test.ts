@@ -62,7 +62,7 @@ const BACKENDS: Backend[] = [
     kind: "redis",
     unavailable: await probe("redis", async () => {
       const s = await createStore(`${SERVICE_URLS.redis}?keyPrefix=${redisPrefix}probe:`);
-      await s.close();
+      await s.close?.();
     }),
     open: () => createStore(`${SERVICE_URLS.redis}?keyPrefix=${redisPrefix}`),
     cleanup: async () => {},
@@ -72,7 +72,7 @@ const BACKENDS: Backend[] = [
     kind: "postgres",
     unavailable: await probe("postgres", async () => {
       const s = await createStore(SERVICE_URLS.postgres);
-      await s.close();
+      await s.close?.();
     }),
     open: () => createStore(`${SERVICE_URLS.postgres}?table=${pgTable}&migrate=1`),
     cleanup: () => dropTable("postgres", pgTable),
@@ -114,7 +114,7 @@ for (const b of BACKENDS) {
       await users.add(`bob-${b.kind}`, "correct horse");
     });
     afterAll(async () => {
-      await store?.close();
+      await store?.close?.();
       await b.cleanup();
     });
 
@@ -210,7 +210,7 @@ for (const b of BACKENDS) {
     it("store failures are counted per operation and rethrown unchanged", async () => {
       const broken = await b.open();
       const wrapped = metrics.store(broken);
-      await broken.close();
+      await broken.close?.();
       const before = (await scrape(metrics))(
         `cloakroom_store_errors_total{operation="get",backend="${broken.kind}"}`,
       );
@@ -240,7 +240,7 @@ describe("metrics wiring", () => {
     expect(Object.hasOwn(plain, "load")).toBe(true);
     stop();
     expect(Object.hasOwn(plain, "load")).toBe(false);
-    await store.close();
+    await store.close?.();
   });
 
   it("the wrapped store keeps the store's own properties and methods", async () => {
@@ -252,7 +252,7 @@ describe("metrics wiring", () => {
     expect(store.table).toBe((raw as typeof raw & { table?: string }).table);
     expect(store.capabilities).toBe(raw.capabilities);
     await store.migrate?.();
-    await store.close();
+    await store.close?.();
     rmSync(dir2, { recursive: true, force: true });
   });
 

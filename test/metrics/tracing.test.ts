@@ -56,7 +56,9 @@ const BACKENDS = [
     url: `${SERVICE_URLS.redis}?keyPrefix=${redisPrefix}`,
     system: "redis",
     server: { address: "127.0.0.1", port: 6379 },
-    unavailable: await probe("redis", async () => (await createStore(SERVICE_URLS.redis)).close()),
+    unavailable: await probe("redis", async () =>
+      (await createStore(SERVICE_URLS.redis)).close?.(),
+    ),
     cleanup: async () => {},
   },
   {
@@ -65,7 +67,7 @@ const BACKENDS = [
     system: "postgresql",
     server: { address: "127.0.0.1", port: 5432 },
     unavailable: await probe("postgres", async () =>
-      (await createStore(SERVICE_URLS.postgres)).close(),
+      (await createStore(SERVICE_URLS.postgres)).close?.(),
     ),
     cleanup: () => dropTable("postgres", pgTable),
   },
@@ -83,7 +85,7 @@ for (const b of BACKENDS) {
     });
     beforeEach(() => exporter.reset());
     afterAll(async () => {
-      await raw?.close();
+      await raw?.close?.();
       await b.cleanup();
     });
 
@@ -141,7 +143,7 @@ for (const b of BACKENDS) {
 
     it("a failed operation: status ERROR, the exception recorded, error.type set, error rethrown", async () => {
       const broken = traceStore(await createStore(b.url), { tracer, url: b.url });
-      await broken.close();
+      await broken.close?.();
       let thrown: unknown;
       try {
         await broken.get("A".repeat(43), Date.now());

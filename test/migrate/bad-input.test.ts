@@ -44,7 +44,7 @@ describeWithService("redis", redisDown, "takeover: bad input", () => {
   });
   afterAll(async () => {
     await legacy.close();
-    await store?.close();
+    await store?.close?.();
     for (const k of await redis.keys(`${prefix}*`)) await redis.del(k);
     redis.destroy();
   });
@@ -245,7 +245,7 @@ describeWithService("redis-server", redisServerMissing(), "takeover: the old sto
     } finally {
       await app.close();
       await legacy.close();
-      await store.close();
+      await store.close?.();
     }
   });
 });

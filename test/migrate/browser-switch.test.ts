@@ -80,7 +80,7 @@ describeWithService("chromium+redis", unavailable, "Chromium across the switch",
       await context.close();
       await app.close();
       await legacy.close();
-      await store.close();
+      await store.close?.();
     }
   }, 60_000);
 });

@@ -42,7 +42,7 @@ describeWithService("redis", redisDown, "concurrent takeover of one old session"
     store = await createStore(`${SERVICE_URLS.redis}?keyPrefix=${prefix}new:`);
   });
   afterAll(async () => {
-    await store?.close();
+    await store?.close?.();
     for (const k of await redis.keys(`${prefix}*`)) await redis.del(k);
     redis.destroy();
   });

@@ -63,7 +63,7 @@ describeWithService(
     afterAll(async () => {
       await app?.close();
       await legacy?.close();
-      await store?.close();
+      await store?.close?.();
       for (const k of await redis.keys(`${prefix}*`)) await redis.del(k);
       redis.destroy();
     });

@@ -68,7 +68,7 @@ describeWithService(
 
     afterAll(async () => {
       process.env = env;
-      await store?.close();
+      await store?.close?.();
       for (const k of await redis.keys(`${prefix}*`)) await redis.del(k);
       for (const k of await redis.keys(`${toPrefix}*`)) await redis.del(k);
       redis.destroy();

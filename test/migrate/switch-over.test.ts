@@ -70,7 +70,7 @@ describeWithService("postgres", pgDown, "express-session + connect-pg-simple →
   });
 
   afterAll(async () => {
-    await store?.close();
+    await store?.close?.();
     await pool.query(`DROP TABLE IF EXISTS "${table}"`);
     await pool.query(`DROP TABLE IF EXISTS "${table}_new"`);
     await pool.end();
@@ -185,7 +185,7 @@ describeWithService("redis", redisDown, "@fastify/session + connect-redis → Cl
   });
 
   afterAll(async () => {
-    await store?.close();
+    await store?.close?.();
     for (const k of await redis.keys(`${prefix}*`)) await redis.del(k);
     redis.destroy();
   });

@@ -30,7 +30,7 @@ beforeAll(async () => {
   store = await createSqliteStore({ path: join(demo.dataDir, "sessions.db") });
 });
 afterAll(async () => {
-  await store?.close();
+  await store?.close?.();
   await demo?.stop(true);
 });
 

@@ -144,7 +144,7 @@ describeWithService("redis", redisDown, "store key at rest (redis)", () => {
         if (batch.length > 0) await redis.del(batch);
       }
       redis.destroy();
-      await store.close();
+      await store.close?.();
     }
   });
 });

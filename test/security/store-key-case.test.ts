@@ -69,7 +69,7 @@ for (const d of ["sqlite", "postgres", "mysql"] as Dialect[]) {
       store = await openStore(d, table, dir);
     });
     afterAll(async () => {
-      await store?.close();
+      await store?.close?.();
       if (d !== "sqlite") await dropTable(d, table);
     });
     it("a case-flipped, padded or accented look-alike key finds nothing", async () => {
@@ -80,7 +80,7 @@ for (const d of ["sqlite", "postgres", "mysql"] as Dialect[]) {
 
 const redisDown = await probe("redis", async () => {
   const s = await createStore(`${SERVICE_URLS.redis}?keyPrefix=sec-case-probe:`);
-  await s.close();
+  await s.close?.();
 });
 describeWithService("redis", redisDown, "redis: exact keys", () => {
   it("a look-alike differing by case within the keyed prefix finds nothing", async () => {
@@ -90,7 +90,7 @@ describeWithService("redis", redisDown, "redis: exact keys", () => {
     try {
       await expectExact(store, false);
     } finally {
-      await store.close();
+      await store.close?.();
     }
   });
 });

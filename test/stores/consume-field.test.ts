@@ -68,7 +68,7 @@ function consumeSuite(name: string, backend: Backend): void {
       for (const s of stores) await s.migrate?.();
     });
     afterAll(async () => {
-      for (const s of stores) await s.close();
+      for (const s of stores) await s.close?.();
     });
     const now = () => Date.now();
     const withField = (extra: Record<string, string> = {}) =>
@@ -180,7 +180,7 @@ const memcachedUnavailable = await probe("memcached", async () => {
   try {
     await s.get(testKey(), Date.now());
   } finally {
-    await s.close();
+    await s.close?.();
   }
 });
 describeWithService("Memcached", memcachedUnavailable, "consumeField on memcached", () => {

@@ -74,15 +74,15 @@ describe("unknown query parameters", () => {
 
   it("known parameters still work", async () => {
     const s = await createStore("memory:?max=5");
-    await s.close();
+    await s.close?.();
     const q = await createStore("sqlite::memory:?table=t_fh&migrate=1");
-    await q.close();
+    await q.close?.();
     const f = await createStore(`file:${join(dir, "files")}?fsync=false`);
-    await f.close();
+    await f.close?.();
     const t = await createStore(
       `tiered:?durable=${enc("memory:")}&cache=${enc("memory:")}&cacheTtl=5s&singleProcess=true`,
     );
-    await t.close();
+    await t.close?.();
   });
 });
 
@@ -106,7 +106,7 @@ describeWithService(
       try {
         expect(await store.get("k".repeat(43), Date.now())).toBeNull();
       } finally {
-        await store.close();
+        await store.close?.();
       }
     });
   },
@@ -126,7 +126,7 @@ describeWithService(
       try {
         expect(await store.get("k".repeat(43), Date.now())).toBeNull();
       } finally {
-        await store.close();
+        await store.close?.();
       }
     });
   },

@@ -25,7 +25,7 @@ const STORES: AdapterStore[] = [
         await store.get("probe", Date.now());
       });
       if (unavailable === null && store) return store;
-      await store?.close().catch((err) => console.warn("closing the probe store failed", err));
+      await store?.close?.().catch((err) => console.warn("closing the probe store failed", err));
       return { skip: unavailable ?? "no store", service: "Redis" };
     },
   },

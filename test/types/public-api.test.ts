@@ -12,6 +12,7 @@ import {
   type JsonValue,
   type Session,
   type SessionOptions,
+  type SessionStore,
 } from "cloakroom-sessions";
 import type { LoginInput } from "cloakroom-sessions/auth";
 import { describe, expect, expectTypeOf, it } from "vitest";
@@ -81,6 +82,20 @@ async function storeOptionTypes() {
   // A URL known only at run time takes any options (checked at run time).
   await createStore(String(process.env.SESSION_STORE), { keyPrefix: "app:" });
 }
+
+/** Issue 12: what a store must implement, as the type says it (every other member optional). */
+type RequiredMembers<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[keyof T];
+expectTypeOf<RequiredMembers<SessionStore>>().toEqualTypeOf<
+  | "kind"
+  | "capabilities"
+  | "get"
+  | "create"
+  | "patch"
+  | "rotate"
+  | "destroy"
+  | "listByUser"
+  | "destroyByUser"
+>();
 
 describe("public API types", () => {
   it("compile as the file says (tsc checks the body)", () => {

@@ -67,5 +67,9 @@ async function seedAdmin(
 
 /** Closes what {@link createDemo} opened. */
 export async function closeDemo(ctx: DemoContext): Promise<void> {
-  await Promise.allSettled([ctx.sessions.store.close(), ctx.users.close(), ctx.audit.sink.close()]);
+  await Promise.allSettled([
+    ctx.sessions.store.close?.(),
+    ctx.users.close(),
+    ctx.audit.sink.close(),
+  ]);
 }

@@ -67,6 +67,6 @@ export async function withStore<T>(
   try {
     return await fn(store);
   } finally {
-    await store.close();
+    await store.close?.();
   }
 }

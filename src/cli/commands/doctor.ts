@@ -206,7 +206,7 @@ async function storeChecks(url: string, pings: number, checks: Check[]): Promise
     else await sqlClockCheck(store, checks);
     return store.kind;
   } finally {
-    await store.close().catch(() => undefined);
+    await store.close?.().catch(() => undefined);
   }
 }
 

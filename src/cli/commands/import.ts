@@ -209,7 +209,7 @@ export const importCommand: Command = {
       return warn ? EXIT.WARN : EXIT.OK;
     } finally {
       await source.close();
-      await store?.close();
+      await store?.close?.();
     }
   },
 };

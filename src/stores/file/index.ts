@@ -17,7 +17,9 @@
  *
  * Read-modify-write operations on a key run one at a time: in one process
  * through an in-memory queue, across processes of the same machine through an
- * O_EXCL lock file. Not for NFS or several servers: use SQL or Redis there.
+ * O_EXCL lock file. That lock is this store's `update` for the whole-record
+ * rules it shares with Memcached (`WholeRecordStore`: patch, consumeField,
+ * rotate). Not for NFS or several servers: use SQL or Redis there.
  */
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -27,10 +29,7 @@ import {
   guardStore,
   isAlive,
   isStoreKey,
-  type PatchResult,
   type PurgeOptions,
-  type RotateResult,
-  type SessionPatch,
   type SessionStore,
   type SessionSummary,
   type StoredSession,
@@ -38,6 +37,7 @@ import {
 import * as rec from "../record-json.js";
 import { KeyedQueue } from "../shared/keyed-queue.js";
 import { StoreLog } from "../shared/store-log.js";
+import { type RecordChange, WholeRecordStore } from "../shared/whole-record.js";
 import { errno, readOrNull, unlinkIfExists, withFileLock, writeAtomic } from "./fs-ops.js";
 import { FileLayout } from "./layout.js";
 import { addMarker, markedKeys } from "./markers.js";
@@ -49,7 +49,7 @@ export type { FileStoreOptions };
 /** Shared by every FileStore of the process, keyed by absolute path: two instances on one directory still queue. */
 const queue = new KeyedQueue();
 
-export class FileStore implements SessionStore {
+export class FileStore extends WholeRecordStore implements SessionStore {
   readonly kind = "file";
   readonly capabilities = { shared: true } as const;
   readonly #paths: FileLayout;
@@ -61,6 +61,7 @@ export class FileStore implements SessionStore {
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: FileStoreOptions) {
+    super();
     if (typeof options?.dir !== "string" || options.dir === "") {
       throw new ConfigurationError("file store: `dir` must name a directory");
     }
@@ -103,61 +104,6 @@ export class FileStore implements SessionStore {
       this.#exclusive(key, async () => {
         if (session.userId !== null) await addMarker(this.#paths, session.userId, key);
         await writeAtomic(this.#paths.session(key), rec.encodeRecord(session), this.#fsync);
-      }),
-    );
-  }
-
-  /**
-   * Under the old session's lock: if it is alive, write the new one (marker
-   * first, as in create) and remove the old one with its marker. A revoke
-   * takes the same lock, so it either ran before (nothing to rotate) or
-   * runs after (and, listing markers afresh, finds the new one).
-   */
-  async rotate(
-    oldKey: string,
-    newKey: string,
-    session: StoredSession,
-    now: number,
-  ): Promise<RotateResult> {
-    if (!isStoreKey(newKey)) throw new SessionStateError("file store: not a store key");
-    if (!isStoreKey(oldKey)) return "missing";
-    return this.#guard("rotate", () =>
-      this.#exclusive(oldKey, async () => {
-        const old = await this.#readLive(oldKey, now);
-        if (!old) return "missing";
-        // The new key is fresh (256-bit random): nobody else locks it, so no lock-order cycle.
-        await this.#exclusive(newKey, async () => {
-          if (session.userId !== null) await addMarker(this.#paths, session.userId, newKey);
-          await this.#write(newKey, session);
-        });
-        await this.#remove(oldKey, old);
-        return "ok";
-      }),
-    );
-  }
-
-  async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
-    if (!isStoreKey(key)) return "missing";
-    return this.#guard("patch", () =>
-      this.#exclusive(key, async () => {
-        const r = await this.#readLive(key, now);
-        if (!r) return "missing";
-        const { result, next } = rec.applyPatch(r, patch);
-        if (result === "ok") await this.#write(key, next);
-        return result;
-      }),
-    );
-  }
-
-  async consumeField(key: string, field: string, value: string, now: number): Promise<boolean> {
-    if (!isStoreKey(key)) return false;
-    return this.#guard("consumeField", () =>
-      this.#exclusive(key, async () => {
-        const r = await this.#readLive(key, now);
-        const next = r && rec.consumeField(r, field, value);
-        if (!next) return false;
-        await this.#write(key, next);
-        return true;
       }),
     );
   }
@@ -268,6 +214,26 @@ export class FileStore implements SessionStore {
     this.#log.use(logger);
   }
 
+  /** Under the key's lock: read, decide, write or remove (the marker goes with `unindex`). */
+  protected update<T>(
+    key: string,
+    decide: (r: StoredSession | null) => RecordChange<T>,
+    op: string,
+  ): Promise<T> {
+    return this.#guard(op, () =>
+      this.#exclusive(key, async () => {
+        const change = decide(await this.#load(key));
+        if (change.write) await this.#write(key, change.write);
+        else if (change.remove) await unlinkIfExists(this.#paths.session(key));
+        return change.result;
+      }),
+    );
+  }
+
+  protected async unindex(userId: string, key: string): Promise<void> {
+    await this.#guard("unindex", () => unlinkIfExists(this.#paths.marker(userId, key)));
+  }
+
   /** Runs `fn` as the only read-modify-write on `key`, in this process and across processes. */
   async #exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
     await this.#dirs();
@@ -303,11 +269,6 @@ export class FileStore implements SessionStore {
   async #load(key: string): Promise<StoredSession | null> {
     const text = await readOrNull(this.#paths.session(key));
     return text === null ? null : rec.decodeRecord(text);
-  }
-
-  async #readLive(key: string, now: number): Promise<StoredSession | null> {
-    const r = await this.#load(key);
-    return r && isAlive(r, now) ? r : null;
   }
 
   async #write(key: string, r: StoredSession): Promise<void> {

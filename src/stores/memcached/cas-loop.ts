@@ -27,7 +27,8 @@ export class CasLoop {
    * absent) and does it only if nobody wrote in between: SET with the CAS
    * read, DELETE with it, or ADD when the value was absent. On a conflict it
    * starts over with a fresh read. Resolves to true when something was
-   * written or deleted, false when `decide` chose to leave it.
+   * written or deleted (or a delete was decided on an absent value), false
+   * when `decide` chose to leave it.
    */
   async update(
     key: string,
@@ -46,7 +47,11 @@ export class CasLoop {
       if ("delete" in decision) {
         if (!got) return true;
         status = await this.#ops.delete(key, got.cas);
-        if (status !== STATUS.exists) return true; // deleted, or already gone
+        if (status === STATUS.ok) return true;
+        // exists: rewritten since our read. notFound: deleted by someone else
+        // since our read, so this delete did not happen (a rotation's claim
+        // must not count a revocation's delete as its own): decide again on
+        // a fresh read, which sees the value absent.
         continue;
       }
       status = got

@@ -9,7 +9,9 @@
  * {@link StoreUnavailableError}). A patch never recreates a session:
  * a CAS write to a deleted key fails with "not found" and the result is
  * "missing" (REL-11). Within one process, writes to one key also queue, so
- * CAS conflicts only happen between processes.
+ * CAS conflicts only happen between processes. That CAS is this store's
+ * `update` for the whole-record rules it shares with the file store
+ * (`WholeRecordStore`: patch, consumeField, rotate).
  *
  * Records expire by themselves (exptime; no `purgeExpired`) and every
  * read checks the deadlines against `now` as well.
@@ -22,20 +24,18 @@
  */
 
 import { createHash } from "node:crypto";
-import { ConfigurationError, SessionStateError, StoreUnavailableError } from "../../core/errors.js";
+import { ConfigurationError, SessionStateError } from "../../core/errors.js";
 import { interleave } from "../../core/interleave.js";
 import {
   isAlive,
   isStoreKey,
-  type PatchResult,
-  type RotateResult,
-  type SessionPatch,
   type SessionStore,
   type SessionSummary,
   type StoredSession,
 } from "../../core/store.js";
 import * as rec from "../record-json.js";
 import { KeyedQueue } from "../shared/keyed-queue.js";
+import { type RecordChange, WholeRecordStore } from "../shared/whole-record.js";
 import { CasLoop } from "./cas-loop.js";
 import { exptimeFor } from "./expiry.js";
 import { MemcachedOps, type MemjsClientLike, STATUS } from "./protocol.js";
@@ -60,7 +60,7 @@ export interface MemcachedStoreOptions {
 
 const PREFIX = /^[A-Za-z0-9:_.-]{0,64}$/;
 
-export class MemcachedStore implements SessionStore {
+export class MemcachedStore extends WholeRecordStore implements SessionStore {
   readonly kind = "memcached";
   /** Records expire by themselves (exptime), so there is no `purgeExpired`. */
   readonly capabilities = { shared: true } as const;
@@ -73,6 +73,7 @@ export class MemcachedStore implements SessionStore {
   readonly #queue = new KeyedQueue();
 
   constructor(options: MemcachedStoreOptions) {
+    super();
     const prefix = options.prefix ?? "cloakroom:";
     // Memcached keys: at most 250 bytes, no whitespace or control characters (protocol.txt).
     if (!PREFIX.test(prefix))
@@ -109,92 +110,6 @@ export class MemcachedStore implements SessionStore {
     }
     const exptime = this.#exptime(session);
     await this.#ops.store("set", this.#sk(key), rec.encodeRecord(session), exptime, null);
-  }
-
-  /**
-   * Index the new session, claim the old one (a CAS delete, only while it is
-   * alive: a revocation that deleted it first leaves nothing to claim), then
-   * write the new one; as in Redis, a failed claim takes the new index entry
-   * back at once and a successful one unindexes the old session.
-   */
-  async rotate(
-    oldKey: string,
-    newKey: string,
-    session: StoredSession,
-    now: number,
-  ): Promise<RotateResult> {
-    if (!isStoreKey(newKey)) throw new SessionStateError("memcached store: not a store key");
-    if (!isStoreKey(oldKey)) return "missing";
-    if (session.userId !== null) {
-      await this.#updateIndex(session.userId, (index) => {
-        index.set(newKey, [session.absoluteExpiresAt, this.#clock()]);
-        return true;
-      });
-      await interleave("memcached.rotate:indexed");
-    }
-    const old = await this.#queue.run(oldKey, () => this.#claim(oldKey, now));
-    if (old === null) {
-      if (session.userId !== null)
-        await this.#updateIndex(session.userId, (index) => index.delete(newKey));
-      return "missing";
-    }
-    await this.#ops.store(
-      "set",
-      this.#sk(newKey),
-      rec.encodeRecord(session),
-      this.#exptime(session),
-      null,
-    );
-    if (old.userId !== null) await this.#updateIndex(old.userId, (index) => index.delete(oldKey));
-    return "ok";
-  }
-
-  /** Deletes the session if alive, by CAS (nobody wrote it since our read); its record, or null when gone. */
-  async #claim(key: string, now: number): Promise<StoredSession | null> {
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const got = await this.#ops.get(this.#sk(key));
-      const r = got ? rec.decodeRecord(got.value) : null;
-      if (!got || !r || !isAlive(r, now)) return null;
-      const status = await this.#ops.delete(this.#sk(key), got.cas);
-      if (status === STATUS.ok) return r;
-      if (status === STATUS.notFound) return null; // revoked between our read and our delete
-      // exists: a patch or touch rewrote it since our read; read again.
-    }
-    throw new StoreUnavailableError("memcached: gave up claiming a session after 50 CAS conflicts");
-  }
-
-  async patch(key: string, patch: SessionPatch, now: number): Promise<PatchResult> {
-    if (!isStoreKey(key)) return "missing";
-    return this.#queue.run(key, async () => {
-      let result: PatchResult = "missing";
-      await this.#cas.update(this.#sk(key), (text) => {
-        const r = text === undefined ? null : rec.decodeRecord(text);
-        if (!r || !isAlive(r, now)) {
-          result = "missing";
-          return null;
-        }
-        const out = rec.applyPatch(r, patch);
-        result = out.result;
-        if (out.result !== "ok") return null;
-        return { value: rec.encodeRecord(out.next), exptime: this.#exptime(out.next) };
-      });
-      return result;
-    });
-  }
-
-  async consumeField(key: string, field: string, value: string, now: number): Promise<boolean> {
-    if (!isStoreKey(key)) return false;
-    // CAS: a racing consumer's write fails, it re-reads, finds the field gone and refuses.
-    return this.#queue.run(key, () =>
-      this.#cas.update(this.#sk(key), (text) => {
-        const r = text === undefined ? null : rec.decodeRecord(text);
-        if (!r || !isAlive(r, now)) return null;
-        const next = rec.consumeField(r, field, value);
-        return next === null
-          ? null
-          : { value: rec.encodeRecord(next), exptime: this.#exptime(next) };
-      }),
-    );
   }
 
   async destroy(key: string): Promise<void> {
@@ -271,6 +186,28 @@ export class MemcachedStore implements SessionStore {
   /** Server version: a real round trip, for readiness probes. */
   async ping(): Promise<string> {
     return this.#ops.version(this.#prefix);
+  }
+
+  /** Compare-and-swap on the session's value; `decide` runs again after a conflict. */
+  protected update<T>(
+    key: string,
+    decide: (r: StoredSession | null) => RecordChange<T>,
+  ): Promise<T> {
+    return this.#queue.run(key, async () => {
+      let result!: T;
+      await this.#cas.update(this.#sk(key), (text) => {
+        const change = decide(text === undefined ? null : rec.decodeRecord(text));
+        result = change.result;
+        if (change.write)
+          return { value: rec.encodeRecord(change.write), exptime: this.#exptime(change.write) };
+        return change.remove ? { delete: true } : null;
+      });
+      return result;
+    });
+  }
+
+  protected async unindex(userId: string, key: string): Promise<void> {
+    await this.#updateIndex(userId, (index) => index.delete(key));
   }
 
   /** CAS-updates a user's index; `change` mutates it and says whether to write. */

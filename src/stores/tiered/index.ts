@@ -262,7 +262,7 @@ export class TieredStore implements SessionStore {
     await this.#coherence?.close();
     this.#near?.clear();
     if (!this.#owns) return;
-    await Promise.all([this.durable.close(), this.cache.close()]);
+    await Promise.all([this.durable.close?.(), this.cache.close?.()]);
   }
 
   /** Cache failures are reported through the manager's logger, and both stores get it too. */

@@ -71,7 +71,7 @@ export async function fromUrl(url: string, options: StoreUrlOptions): Promise<Ti
   try {
     cache = await createStore(cacheUrl, cacheOptions ?? {});
   } catch (err) {
-    await durable.close();
+    await durable.close?.();
     throw err;
   }
   try {
@@ -93,7 +93,7 @@ export async function fromUrl(url: string, options: StoreUrlOptions): Promise<Ti
     }
     return store;
   } catch (err) {
-    await Promise.all([durable.close(), cache.close()]);
+    await Promise.all([durable.close?.(), cache.close?.()]);
     if (err instanceof CloakroomError) throw err;
     throw new BadStoreUrlError(`tiered: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }

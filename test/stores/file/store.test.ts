@@ -58,7 +58,7 @@ describe("file store from a URL", () => {
     await store.create(key, record());
     expect(await store.get(key, Date.now())).not.toBeNull();
     expect(await readdir(join(dir, "s", "sessions"))).toHaveLength(1);
-    await store.close();
+    await store.close?.();
   });
 
   it("refuses a URL without a directory or with a bad option", async () => {

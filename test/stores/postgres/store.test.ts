@@ -53,7 +53,7 @@ describeWithService("postgres", pgUnavailable, "postgres store", () => {
       await store.create(key, record());
       expect(await store.get(key, Date.now())).not.toBeNull();
     } finally {
-      await store.close();
+      await store.close?.();
     }
   });
 });

@@ -77,7 +77,7 @@ describeWithService("Redis Cluster", unavailable, "redis store (cluster)", () =>
         await fill(store);
         expect(await store.stats!(Date.now())).toEqual({ live: 15, expired: null, users: 3 });
       } finally {
-        await store.close();
+        await store.close?.();
       }
     });
 
@@ -101,7 +101,7 @@ describeWithService("Redis Cluster", unavailable, "redis store (cluster)", () =>
       const keyPrefix = prefix();
       const store = await createStore(url, { keyPrefix });
       await fill(store);
-      await store.close();
+      await store.close?.();
       const out = bufferOutput();
       const code = await run(
         ["stats", `${url}?keyPrefix=${encodeURIComponent(keyPrefix)}`, "--json"],
@@ -131,7 +131,7 @@ describeWithService("Redis Cluster", unavailable, "redis store (cluster)", () =>
         expect(owners.size).toBe(3);
         for (const k of keys) expect(await store.get(k, Date.now())).not.toBeNull();
       } finally {
-        await store.close();
+        await store.close?.();
         await raw.close();
       }
     });

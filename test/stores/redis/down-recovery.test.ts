@@ -41,7 +41,7 @@ describeWithService("redis-server", redisServerMissing(), "redis down and back",
     await store.create(key, record());
   });
   afterAll(async () => {
-    await store?.close();
+    await store?.close?.();
     await redis?.stop();
   });
 
@@ -58,7 +58,7 @@ describeWithService("redis-server", redisServerMissing(), "redis down and back",
       await redis.command(["PING"]);
       expect(await impatient.get(key, Date.now())).not.toBeNull();
     } finally {
-      await impatient.close();
+      await impatient.close?.();
     }
   });
 

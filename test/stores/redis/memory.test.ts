@@ -39,7 +39,7 @@ describeWithService("Redis", unavailable, "redis memory per session", () => {
     store = await createStore(url);
   });
   afterAll(async () => {
-    await store?.close();
+    await store?.close?.();
     raw?.destroy();
   });
 

@@ -101,7 +101,7 @@ describeWithService("redis-server", redisServerMissing(), "redis round trips", (
     await store.patch(testKey(), touchOnly(clock, clock + 1), clock);
   });
   afterAll(async () => {
-    await store?.close();
+    await store?.close?.();
     await counter?.close();
     await redis?.stop();
   });

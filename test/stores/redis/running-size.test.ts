@@ -33,7 +33,7 @@ describeWithService("redis-server", redisServerMissing(), "redis running size", 
     store = await createStore(redis.url);
   });
   afterAll(async () => {
-    await store?.close();
+    await store?.close?.();
     raw?.destroy();
     await redis?.stop();
   });

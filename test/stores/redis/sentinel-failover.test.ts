@@ -77,7 +77,7 @@ describeWithService("redis-server", redisServerMissing(), "redis sentinel failov
   }, 60_000);
 
   afterAll(async () => {
-    await store?.close();
+    await store?.close?.();
     for (const s of [...sentinels, replica, master]) await s?.stop();
   });
 

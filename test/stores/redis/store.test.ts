@@ -56,7 +56,7 @@ describeWithService("Redis", unavailable, "redis store (standalone)", () => {
       await raw.connect();
     });
     afterAll(async () => {
-      await store.close();
+      await store.close?.();
       raw.destroy();
     });
 

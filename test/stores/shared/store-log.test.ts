@@ -105,7 +105,7 @@ describeWithService("redis-server", redisServerMissing(), "redis store: connecti
       );
       expect(consoleWarn).not.toHaveBeenCalled();
     } finally {
-      await store?.close();
+      await store?.close?.();
       await redis.stop();
     }
   });

@@ -34,7 +34,7 @@ describe("sqlite: URL paths", () => {
   it("sqlite://./… creates the file under the working directory, not at the root", async () => {
     const rel = relative(process.cwd(), join(dir, "rel", "s.db"));
     const store = await createStore(`sqlite://./${rel}?migrate=1`);
-    await store.close();
+    await store.close?.();
     expect(existsSync(join(dir, "rel", "s.db"))).toBe(true);
   });
 

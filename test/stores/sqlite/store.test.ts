@@ -87,7 +87,7 @@ describe("sqlite store", () => {
       expect(db.prepare("SELECT count(*) AS n FROM web_sessions").get()).toEqual({ n: 1 });
       db.close();
     } finally {
-      await store.close();
+      await store.close?.();
     }
   });
 });

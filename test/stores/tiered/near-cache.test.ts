@@ -37,7 +37,7 @@ const redisDown = await redisUnavailable();
 const toClose: SessionStore[] = [];
 const tables: ["postgres" | "mysql", string][] = [];
 afterAll(async () => {
-  for (const s of toClose.splice(0)) await s.close().catch(() => undefined);
+  for (const s of toClose.splice(0)) await s.close?.().catch(() => undefined);
   for (const [d, t] of tables) await dropTable(d, t).catch(() => undefined);
 });
 

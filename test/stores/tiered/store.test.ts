@@ -35,7 +35,7 @@ const memcachedDown = await probe("memcached", async () => {
   try {
     await (s as unknown as { ping(): Promise<string> }).ping();
   } finally {
-    await s.close();
+    await s.close?.();
   }
 });
 describeWithService("Memcached", memcachedDown, "tiered with a Memcached cache", () => {
@@ -53,7 +53,7 @@ describeWithService("Memcached", memcachedDown, "tiered with a Memcached cache",
 const pgRedisDown =
   (await probe("redis", async () => {
     const s = await createStore(SERVICE_URLS.redis);
-    await s.close();
+    await s.close?.();
   })) ??
   (await probe("postgres", async () => {
     const client = new pg.Client({ connectionString: SERVICE_URLS.postgres });
