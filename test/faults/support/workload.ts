@@ -173,6 +173,11 @@ export class Workload {
   /** Violation details, for the failure message. */
   readonly notes: string[] = [];
 
+  /** The app's base URL, for a scenario's own probes. */
+  get base(): string {
+    return this.#base;
+  }
+
   constructor(base: string, options: WorkloadOptions) {
     this.#base = base;
     this.#opts = {
@@ -286,6 +291,7 @@ export class Workload {
         if (r.body.user === c.user) found += 1 + d.acked.size - lost;
         else if (r.body.user === null && d.mayBeWiped && this.#clean(r)) {
           found += 1 + d.acked.size; // allowed: the wipe was declared
+          this.#wipedClean++;
         }
       }
       for (const cookie of c.ended) {
