@@ -79,6 +79,8 @@ export function createPostgresBus(options: PostgresBusOptions): InvalidationBus 
     const drop = (err?: unknown) => {
       if (gone) return;
       gone = true;
+      // Our own close() ends the connection: nothing was lost, nothing to report.
+      if (closed) return;
       if (client === c) client = undefined;
       onLost(err ?? new Error("postgres channel closed"));
       void c.end().catch(() => undefined);

@@ -40,6 +40,8 @@ export function createRedisBus(options: RedisBusOptions): InvalidationBus {
   const timeout = options.timeout ?? 2000;
   let pub: NodeRedisPubSubClient | undefined;
   let sub: NodeRedisPubSubClient | undefined;
+  /** Set by close(): the connections' own end is then no loss to report. */
+  let closed = false;
   const open = async (onError: (err: unknown) => void) => {
     const redis = await importDriver<NodeRedisModule>("redis", "The near cache's Redis channel");
     const client = redis.createClient({
@@ -63,10 +65,13 @@ export function createRedisBus(options: RedisBusOptions): InvalidationBus {
     kind: "redis",
     async start(onMessage, onLost) {
       pub = await open(() => {}); // a failed publish rejects on its own
-      sub = await open((err) => onLost(err));
+      const lost = (err: unknown) => {
+        if (!closed) onLost(err);
+      };
+      sub = await open(lost);
       // Any gap in the subscription may have dropped messages.
-      sub.on("reconnecting", () => onLost(new Error("redis channel reconnecting")));
-      sub.on("end", () => onLost(new Error("redis channel closed")));
+      sub.on("reconnecting", () => lost(new Error("redis channel reconnecting")));
+      sub.on("end", () => lost(new Error("redis channel closed")));
       await sub.subscribe(channel, onMessage);
     },
     async publish(payload) {
@@ -76,6 +81,7 @@ export function createRedisBus(options: RedisBusOptions): InvalidationBus {
       });
     },
     async close() {
+      closed = true;
       await Promise.all(
         [pub, sub].map((c) => (c ? Promise.resolve(c.destroy()).catch(() => undefined) : null)),
       );
