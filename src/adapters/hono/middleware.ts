@@ -117,14 +117,45 @@ function one(v: string | string[] | undefined): string | null {
   return Array.isArray(v) ? v.join(", ") : (v ?? null);
 }
 
-/** Session headers written through Hono's `c.header()`, which copies a finalized response when needed. */
+/**
+ * Session headers written on the response's own `Headers`. Not through
+ * `c.header()`: once the handler has returned, that copies the whole response
+ * to change one header (on @hono/node-server it materialises a full web
+ * `Response` and its body stream from the lightweight one, the adapter's
+ * largest cost in a CPU profile). A response whose headers are immutable (one
+ * returned by `fetch()`, `Response.redirect()`) throws a TypeError on the
+ * first change, before anything is changed; that one goes through
+ * `c.header()`, which copies it.
+ */
 const CONTEXT_HEADERS: ResponseHeaders<Context> = {
   sent: () => false,
   get: (c, name) => c.res.headers.get(name) ?? undefined,
-  set: (c, name, value) => c.header(name, value),
+  set: (c, name, value) =>
+    onHeaders(
+      c,
+      (h) => h.set(name, value),
+      () => c.header(name, value),
+    ),
   getSetCookies: (c) => c.res.headers.getSetCookie(),
-  setSetCookies: (c, values) => {
-    c.header("set-cookie", undefined);
-    for (const v of values) c.header("set-cookie", v, { append: true });
-  },
+  setSetCookies: (c, values) =>
+    onHeaders(
+      c,
+      (h) => {
+        h.delete("set-cookie");
+        for (const v of values) h.append("set-cookie", v);
+      },
+      () => {
+        c.header("set-cookie", undefined);
+        for (const v of values) c.header("set-cookie", v, { append: true });
+      },
+    ),
 };
+
+function onHeaders(c: Context, change: (h: Headers) => void, copy: () => void): void {
+  try {
+    change(c.res.headers);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    copy();
+  }
+}
