@@ -99,9 +99,14 @@ export function encodeTimes(r: {
 }
 
 function decodeTimes(text: string) {
-  const [c, l, i, a] = text.split(".").map(fromDigits);
-  if (c === undefined || l === undefined || i === undefined || a === undefined) return null;
-  if (![c, l, i, a].every(Number.isFinite)) return null;
+  const parts = text.split(".");
+  if (parts.length !== 4) return null;
+  const c = fromDigits(parts[0]!);
+  const l = fromDigits(parts[1]!);
+  const i = fromDigits(parts[2]!);
+  const a = fromDigits(parts[3]!);
+  if (!(Number.isFinite(c) && Number.isFinite(l) && Number.isFinite(i) && Number.isFinite(a)))
+    return null;
   return {
     createdAt: c,
     lastSeenAt: c + l,
@@ -146,42 +151,62 @@ export function encodeSession(r: StoredSession): string[] {
 /** A hash as the client returned it: a flat [field, value, …] array (RESP2) or a map (RESP3). */
 export type HashReply = unknown;
 
-function entriesOf(reply: HashReply): [string, string][] {
-  if (Array.isArray(reply)) {
-    const out: [string, string][] = [];
-    for (let n = 0; n + 1 < reply.length; n += 2)
-      out.push([String(reply[n]), String(reply[n + 1])]);
-    return out;
+/** The fields of one session hash as they arrive, turned into a record at the end. */
+class Decoded {
+  // A null-prototype object: a data key named __proto__ stays plain data.
+  readonly data = Object.create(null) as Record<string, string>;
+  times: ReturnType<typeof decodeTimes> = null;
+  userId: string | null = null;
+  ip: string | null = null;
+  ua: string[] | null = null;
+
+  add(f: string, v: string): void {
+    if (f.charCodeAt(0) === DATA_CODE) this.data[f.slice(1)] = v;
+    else if (f === "t") this.times = decodeTimes(v);
+    else if (f === "u") this.userId = v;
+    else if (f === "p") this.ip = v;
+    else if (f === "g") this.#piece(0, v);
+    else if (/^g[1-9]\d*$/.test(f)) this.#piece(Number(f.slice(1)), v);
   }
-  if (reply instanceof Map) return [...reply].map(([k, v]) => [String(k), String(v)]);
-  if (reply !== null && typeof reply === "object") {
-    return Object.entries(reply).map(([k, v]) => [k, String(v)]);
+
+  #piece(n: number, v: string): void {
+    this.ua ??= [];
+    this.ua[n] = v;
   }
-  return [];
+
+  session(): StoredSession | null {
+    const t = this.times;
+    if (t === null) return null;
+    return {
+      data: this.data,
+      userId: this.userId,
+      createdAt: t.createdAt,
+      lastSeenAt: t.lastSeenAt,
+      idleExpiresAt: t.idleExpiresAt,
+      absoluteExpiresAt: t.absoluteExpiresAt,
+      ip: this.ip,
+      userAgent: this.ua === null ? null : this.ua.join(""),
+    };
+  }
 }
 
-/** The session a HGETALL reply holds, or null when the hash is absent or not ours. */
+const DATA_CODE = DATA.charCodeAt(0);
+
+/**
+ * The session a HGETALL reply holds, or null when the hash is absent or not
+ * ours. The reply is a flat [field, value, …] array (RESP2), a Map (RESP3)
+ * or an object (node-redis, ioredis); read in place, no pairs built (this
+ * runs on every read).
+ */
 export function decodeSession(reply: HashReply): StoredSession | null {
-  // A null-prototype object: a data key named __proto__ stays plain data.
-  const data = Object.create(null) as Record<string, string>;
-  let times: ReturnType<typeof decodeTimes> = null;
-  let userId: string | null = null;
-  let ip: string | null = null;
-  const ua: string[] = [];
-  for (const [f, v] of entriesOf(reply)) {
-    if (f.startsWith(DATA)) data[f.slice(1)] = v;
-    else if (f === "t") times = decodeTimes(v);
-    else if (f === "u") userId = v;
-    else if (f === "p") ip = v;
-    else if (f === "g") ua[0] = v;
-    else if (/^g[1-9]\d*$/.test(f)) ua[Number(f.slice(1))] = v;
+  const d = new Decoded();
+  if (Array.isArray(reply)) {
+    for (let n = 0; n + 1 < reply.length; n += 2) d.add(String(reply[n]), String(reply[n + 1]));
+  } else if (reply instanceof Map) {
+    for (const [k, v] of reply) d.add(String(k), String(v));
+  } else if (reply !== null && typeof reply === "object") {
+    const o = reply as Record<string, unknown>;
+    for (const k of Object.keys(o)) d.add(k, String(o[k]));
   }
-  if (times === null) return null;
-  return {
-    data,
-    userId,
-    ...times,
-    ip,
-    userAgent: ua.length > 0 ? ua.join("") : null,
-  };
+  return d.session();
 }
