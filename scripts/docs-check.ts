@@ -15,21 +15,10 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { chromium, type Page } from "playwright-core";
+import { CHROMIUM_ARGS } from "./chromium-args.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const CHROMIUM = process.env.CLOAKROOM_TEST_CHROMIUM ?? "/usr/bin/chromium";
-/** As test/support/browser.ts: root needs --no-sandbox; nothing dials out. */
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
 const problems: string[] = [];
 const fail = (msg: string) => {
   problems.push(msg);

@@ -9,22 +9,8 @@ import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { expect } from "vitest";
 import { FRAMEWORKS } from "../../examples/demo/config.js";
+import { CHROMIUM_ARGS } from "../../scripts/chromium-args.js";
 import { probe, SERVICE_URLS } from "./services.js";
-
-/**
- * Root needs --no-sandbox; the background-networking flags keep Chromium
- * from dialling out on a closed network; QUIC off so loopback HTTP is plain.
- */
-export const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 export const SCREENSHOTS = fileURLToPath(
   new URL("../../test-results/screenshots", import.meta.url),
