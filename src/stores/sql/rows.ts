@@ -34,20 +34,15 @@ export function objectText(fields: Readonly<Record<string, string>>): string {
 /**
  * Splits a stored document into key → JSON text of the value. JSON.parse
  * (without reviver) creates `__proto__` as an own member, never a prototype;
- * the result is built with defineProperty so that such a key stays plain data.
+ * the result has no prototype either (as the Redis store's), so plain
+ * assignment keeps such a key plain data, without a defineProperty per key.
  */
 export function splitDocument(text: unknown): Record<string, string> {
   const doc: unknown = typeof text === "string" ? JSON.parse(text) : text;
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return out;
-  for (const [k, v] of Object.entries(doc)) {
-    Object.defineProperty(out, k, {
-      value: JSON.stringify(v),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  const members = doc as Record<string, unknown>;
+  for (const k of Object.keys(members)) out[k] = JSON.stringify(members[k]);
   return out;
 }
 
