@@ -17,6 +17,7 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import { createClient } from "redis";
 import { expect, it } from "vitest";
+import { CHROMIUM_ARGS } from "../../scripts/chromium-args.js";
 import { describeWithService, probe, SERVICE_URLS } from "../support/services.js";
 
 const run = promisify(execFile);
@@ -147,21 +148,12 @@ describeWithService("Chromium", chromiumDown, `chromium at ${SERVICE_URLS.chromi
   });
 
   it("renders a page headless", async () => {
-    // Flags of this machine kind's own browser probe: root needs --no-sandbox;
-    // the background-networking flags stop it dialling out on a closed network.
     const profile = await mkdtemp(join(tmpdir(), "cloakroom-chromium-"));
     try {
       const { stdout } = await run(
         SERVICE_URLS.chromium,
         [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
+          ...CHROMIUM_ARGS,
           `--user-data-dir=${profile}`,
           "--dump-dom",
           "data:text/html,<p id=x>cloak<b>room</b></p>",
