@@ -4,6 +4,7 @@
  * {@link MemcachedOps}.
  */
 import { StoreUnavailableError } from "../../core/errors.js";
+import { interleave } from "../../core/interleave.js";
 import { type MemcachedOps, STATUS } from "./protocol.js";
 
 /** What to do with the value read: write this, delete it, or (null) leave it. */
@@ -41,6 +42,7 @@ export class CasLoop {
         await sleep(Math.random() * Math.min(2 ** attempt, 32));
       }
       const got = await this.#ops.get(key);
+      await interleave("memcached.cas:read");
       const decision = await decide(got?.value);
       if (decision === null) return false;
       let status: number;

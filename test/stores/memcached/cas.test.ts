@@ -7,6 +7,7 @@
 
 import { record, testKey } from "cloakroom-sessions/testing";
 import { afterAll, expect, it } from "vitest";
+import { setInterleaveHook } from "../../../src/core/interleave.js";
 import { createStore } from "../../../src/stores/create-store.js";
 import type { MemcachedStore } from "../../../src/stores/memcached/index.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
@@ -62,5 +63,32 @@ describeWithService("Memcached", unavailable, "memcached compare-and-swap", () =
     expect(results).toContain("missing");
     expect(await b!.get(key, Date.now())).toBeNull();
     expect(await a!.get(key, Date.now())).toBeNull();
+  });
+
+  // The bad interleaving, forced: the rotation's claim reads the old record,
+  // a revocation deletes it, then the claim's CAS delete answers "not found".
+  // That delete was not the claim's: the rotation must answer "missing" and
+  // write nothing (it used to count the revocation's delete as its own).
+  it("a revocation between a rotation's read and its CAS delete wins", async () => {
+    const [a, b] = stores;
+    const old = testKey();
+    const next = testKey();
+    await a!.create(old, record({ userId: `cas-${process.pid}` }));
+    let revoked = false;
+    setInterleaveHook(async (point) => {
+      if (point !== "memcached.cas:read" || revoked) return;
+      revoked = true;
+      await b!.destroy(old);
+    });
+    let result: string;
+    try {
+      result = await a!.rotate(old, next, record({ userId: `cas-${process.pid}` }), Date.now());
+    } finally {
+      setInterleaveHook(undefined);
+    }
+    expect(revoked).toBe(true);
+    expect(result).toBe("missing");
+    expect(await a!.get(next, Date.now())).toBeNull();
+    expect(await a!.get(old, Date.now())).toBeNull();
   });
 });
