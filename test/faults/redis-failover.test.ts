@@ -22,7 +22,7 @@ import {
 } from "../support/redis-server.js";
 import { describeWithService } from "../support/services.js";
 import { expectNothingLost, FULL, printRows, seconds } from "./support/report.js";
-import { runScenario, sleep, until } from "./support/scenario.js";
+import { runScenario, until } from "./support/scenario.js";
 import type { WorkloadResult } from "./support/workload.js";
 
 const NAME = "faults-failover";
@@ -192,17 +192,20 @@ describeWithService("redis-server", missing, "faults: redis cluster failover und
     await until("the private cluster is ok on every node", 30_000, allOk);
   }, 90_000);
 
+  /** Every master has an online replica and the cluster is ok on every node. */
+  const replicasInSync = async () => {
+    for (const n of nodes) {
+      const rep = String(await n.command(["INFO", "replication"]));
+      if (rep.includes("role:master") && !rep.includes("state=online")) return false;
+    }
+    return allOk();
+  };
+
   for (const acks of ACKS) {
     it(`a master killed, its replica takes over, replicaAcks=${acks}`, {
       timeout: 180_000,
     }, async () => {
-      await until("every replica in sync", 30_000, async () => {
-        for (const n of nodes) {
-          const rep = String(await n.command(["INFO", "replication"]));
-          if (rep.includes("role:master") && !rep.includes("state=online")) return false;
-        }
-        return allOk();
-      });
+      await until("every replica in sync", 30_000, replicasInSync);
       const victimPort = (await masters(nodes[0]!))[0]!;
       const victim = nodes.find((n) => n.port === victimPort)!;
       const seeds = nodes
@@ -233,8 +236,11 @@ describeWithService("redis-server", missing, "faults: redis cluster failover und
             });
             switchMs = Date.now() - t0;
             await victim.restart();
-            // Let the returning node rejoin before the clients need a replica to ack.
-            await sleep(500);
+            // Healed when the returning node serves as a replica again: with
+            // replicaAcks=1 every write waits for one, and a fixed pause
+            // (500 ms, before) was shorter than its resync on a loaded machine,
+            // leaving no clean second to call recovered.
+            await until("the returning node is an online replica", 30_000, replicasInSync);
           },
           afterMs: seconds(5, 15),
           extra: () => `a replica took over the slots ${switchMs} ms after the kill`,
