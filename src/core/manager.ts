@@ -130,19 +130,8 @@ export class SessionManager {
   async load<S extends Session = Session>(req: RequestInfo, into?: S): Promise<S> {
     const o = this.options;
     const session = into ?? (new Session() as S);
-    const secure = isSecure(
-      o.cookie,
-      requestIsSecure(req.encrypted, req.forwardedProto, o.trustProxy),
-    );
-    const ua = req.userAgent;
-    session._begin(
-      secure,
-      o.maxBytes,
-      req.ip ?? null,
-      ua ? ua.slice(0, 512) : null,
-      o.anonymousMaxBytes,
-    );
-    const token = readToken(req.cookie, cookieName(o.cookie, secure));
+    const token = this.#begin(req, session);
+    const secure = session._secure;
     if (o.debug) {
       o.logger.debug(
         `cloakroom: load: cookie ${cookieName(o.cookie, secure)} ${token === undefined ? "absent" : "present"}; request ${secure ? "secure (Secure cookie)" : "not secure (no Secure, no __Host-)"}`,
@@ -151,7 +140,7 @@ export class SessionManager {
     }
     if (token === undefined) return o.legacy === undefined ? session : this.#legacy(req, session);
     session._hadCookie = true;
-    const verified = await this.#verifier.verify(token);
+    const verified = this.#verifier.verifyCached(token) ?? (await this.#verifier.verify(token));
     if (!verified) {
       o.logger.debug("cloakroom: session cookie ignored: malformed or bad signature");
       if (this.events.has("refused")) {
@@ -198,6 +187,55 @@ export class SessionManager {
       );
     }
     return session;
+  }
+
+  /**
+   * {@link SessionManager.load} without waiting, where nothing needs I/O: a
+   * request without a session cookie, or a cookie this manager has verified
+   * before whose live session the store answers from memory
+   * ({@link SessionStore.peek}: the memory store, a near cache). Undefined
+   * for anything else; the adapter then calls `load` with the same session
+   * object. Saves a cached read the promises and microtask turns of `load`.
+   * @internal for adapters
+   */
+  loadNow<S extends Session>(req: RequestInfo, into: S): S | undefined {
+    const o = this.options;
+    // The slower paths log, take over legacy cookies or emit events: `load` does all that.
+    if (o.debug || o.legacy !== undefined) return undefined;
+    const token = this.#begin(req, into);
+    if (token === undefined) return into;
+    if (o.store.peek === undefined || !SYNC_HANDLES) return undefined;
+    const verified = this.#verifier.verifyCached(token);
+    if (verified === undefined || verified.keyIndex > 0) return undefined;
+    const now = o.now();
+    let record: StoredSession | null | undefined;
+    try {
+      record = o.store.peek(verified.storeKey, now);
+    } catch {
+      return undefined; // `load` asks again through `get`, and reports a failure as a store outage.
+    }
+    if (!record || record.idleExpiresAt <= now || record.absoluteExpiresAt <= now) return undefined;
+    into._hadCookie = true;
+    into._loaded(verified.storeKey, record, undefined);
+    return into;
+  }
+
+  /** Starts a request's session (security flags, limits, client); returns the request's token, if any. */
+  #begin(req: RequestInfo, session: Session): string | undefined {
+    const o = this.options;
+    const secure = isSecure(
+      o.cookie,
+      requestIsSecure(req.encrypted, req.forwardedProto, o.trustProxy),
+    );
+    const ua = req.userAgent;
+    session._begin(
+      secure,
+      o.maxBytes,
+      req.ip ?? null,
+      ua ? ua.slice(0, 512) : null,
+      o.anonymousMaxBytes,
+    );
+    return readToken(req.cookie, cookieName(o.cookie, secure));
   }
 
   /** No usable Cloakroom cookie: let the legacy resolver take over another library's session. */

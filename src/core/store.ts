@@ -139,6 +139,16 @@ export interface SessionStore {
   /** The session, or null when absent or expired at `now` (an expired record may be removed on the way). */
   get(key: string, now: number): Promise<StoredSession | null>;
 
+  /**
+   * `get` without waiting, where the answer is already in this process's
+   * memory (the memory store, a tiered store's near cache): the session, null
+   * when `get` would resolve null, or undefined when only `get` can tell
+   * (the answer needs I/O). Whatever it returns must be what `get` would
+   * resolve at that moment, with the same revocation guarantees. Optional:
+   * adapters call it first so a cached read costs no promise at all.
+   */
+  peek?(key: string, now: number): StoredSession | null | undefined;
+
   /** Writes a new session. Keys are 256-bit random, so a collision is treated as impossible. */
   create(key: string, session: StoredSession): Promise<void>;
 

@@ -131,6 +131,19 @@ export class TokenVerifier {
     this.#capacity = capacity;
   }
 
+  /**
+   * {@link TokenVerifier.verify} without waiting, for a token this verifier
+   * has seen (same random part and MAC, compared in constant time); undefined
+   * for any other token, which only `verify` can decide.
+   */
+  verifyCached(token: string): (VerifiedToken & { storeKey: string }) | undefined {
+    const m = TOKEN_PATTERN.exec(token);
+    if (!m) return undefined;
+    const hit = this.#cache.get(m[1]!);
+    if (hit === undefined || !timingSafeEqual(hit.mac, m[2]!)) return undefined;
+    return { secret: m[1]!, keyIndex: hit.keyIndex, storeKey: hit.storeKey };
+  }
+
   /** The verified token with its store key, or null for anything malformed or forged. */
   async verify(token: string): Promise<(VerifiedToken & { storeKey: string }) | null> {
     const m = TOKEN_PATTERN.exec(token);

@@ -86,6 +86,38 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(got).toEqual(r);
     });
 
+    it("peek, where the store has it, answers as get does or not at all", async () => {
+      if (store.peek === undefined) return expect(store.peek).toBeUndefined();
+      const peek = store.peek.bind(store);
+      const agrees = async (key: string, now: number) => {
+        const got = await store.get(key, now);
+        const seen = peek(key, now);
+        if (seen !== undefined) expect(seen).toEqual(got);
+        return { got, seen };
+      };
+      const userId = testUser();
+      const key = testKey();
+      const r = record({ userId, data: { a: "1" } });
+      await store.create(key, r);
+      const first = await agrees(key, Date.now());
+      expect(first.got).toEqual(r);
+      // What peek hands out is the caller's: changing it changes nothing stored.
+      if (first.seen) first.seen.data.a = "mutated";
+      expect((await store.get(key, Date.now()))?.data).toEqual({ a: "1" });
+      await store.patch(key, { set: { a: "2" }, unset: [], maxBytes: noLimit }, Date.now());
+      expect((await agrees(key, Date.now())).got?.data).toEqual({ a: "2" });
+      // Past its idle deadline, the session is gone for peek too.
+      expect((await agrees(key, r.idleExpiresAt + 1)).seen ?? null).toBeNull();
+      await store.destroy(key);
+      expect(peek(key, Date.now()) ?? null).toBeNull();
+      const revoked = testKey();
+      await store.create(revoked, record({ userId }));
+      await agrees(revoked, Date.now());
+      await store.destroyByUser(userId);
+      expect(peek(revoked, Date.now()) ?? null).toBeNull();
+      expect(await store.get(revoked, Date.now())).toBeNull();
+    });
+
     it("patches field by field: sets some keys, removes others, leaves the rest", async () => {
       const key = testKey();
       await store.create(key, record({ data: { keep: '"k"', drop: "1", change: "1" } }));

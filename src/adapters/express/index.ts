@@ -73,28 +73,42 @@ class ExpressSession extends RequestSession<ServerResponse> implements HeldRespo
  */
 export function session(config: SessionsConfig): RequestHandler {
   const manager = managerOf(config);
-  return async function cloakroomSession(
+  // Not an async function: a session answered from memory (no cookie, a near
+  // cache) is attached at once, with no promise for Express to wait on.
+  return function cloakroomSession(
     req: Request,
     res: Response,
     next: NextFunction,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     // Mounted twice (app and router): the first one already owns this request.
     if (req.sessions === manager && req.session instanceof RequestSession) {
       next();
       return;
     }
     const s = new ExpressSession(manager, res, next);
+    let info: RequestInfo;
+    let now: ExpressSession | undefined;
     try {
-      await manager.load(requestInfo(req), s);
+      info = requestInfo(req);
+      now = manager.loadNow(info, s);
     } catch (err) {
       next(err);
       return;
     }
-    req.session = s;
-    req.sessions = manager;
-    commitBeforeEnd(res, s);
-    next();
+    if (now !== undefined) {
+      attach(req, res, s, manager);
+      return;
+    }
+    // Returned, as an async middleware's promise would be: Express 5 sends what `next` throws to `next(err)`.
+    return manager.load(info, s).then(() => attach(req, res, s, manager), next);
   };
+}
+
+function attach(req: Request, res: Response, s: ExpressSession, manager: SessionManager): void {
+  req.session = s;
+  req.sessions = manager;
+  commitBeforeEnd(res, s);
+  s._next();
 }
 
 function requestInfo(req: Request): RequestInfo {

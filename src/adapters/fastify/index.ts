@@ -63,10 +63,30 @@ const plugin: FastifyPluginAsync<FastifySessionOptions> = async (fastify, opts) 
   fastify.decorateRequest("session", null as unknown as RequestSession);
   fastify.decorateRequest("sessions", null as unknown as SessionManager);
 
-  fastify.addHook("onRequest", async (request, reply) => {
+  // A callback hook, not an async one: a session answered from memory (no
+  // cookie, a near cache) costs no promise.
+  fastify.addHook("onRequest", (request, reply, done) => {
     const s = new FastifySession(manager, REPLY_HEADERS, reply);
-    request.session = await manager.load(requestInfo(request), s);
-    request.sessions = manager;
+    let info: RequestInfo;
+    let now: FastifySession | undefined;
+    try {
+      info = requestInfo(request);
+      now = manager.loadNow(info, s);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (now !== undefined) {
+      request.session = s;
+      request.sessions = manager;
+      done();
+      return;
+    }
+    manager.load(info, s).then(() => {
+      request.session = s;
+      request.sessions = manager;
+      done();
+    }, done);
   });
 
   fastify.addHook("onSend", async (request, _reply, payload) => {

@@ -52,7 +52,9 @@ export function session(
   return async function cloakroomSession(c, next) {
     const s = new RequestSession<Context>(manager, CONTEXT_HEADERS, c);
     try {
-      await manager.load(requestInfoOf(c, connection), s);
+      const info = requestInfoOf(c, connection);
+      // Answered from memory (no cookie, a near cache): no promise to wait on.
+      if (manager.loadNow(info, s) === undefined) await manager.load(info, s);
     } catch (err) {
       if (isCloakroomError(err)) return respond(err, c);
       throw err;

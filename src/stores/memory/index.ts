@@ -66,6 +66,11 @@ export class MemoryStore implements SessionStore {
   }
 
   async get(key: string, now: number): Promise<StoredSession | null> {
+    return this.peek(key, now);
+  }
+
+  /** Everything is in memory: `get` without waiting, always an answer. */
+  peek(key: string, now: number): StoredSession | null {
     const r = this.#sessions.get(key);
     if (!r) return null;
     if (!alive(r, now)) {

@@ -150,6 +150,13 @@ export class TieredStore implements SessionStore {
     return this.#near?.size ?? 0;
   }
 
+  /** A near-cache hit while the lease says no invalidation can have been missed; undefined otherwise (then `get`). */
+  peek(key: string, now: number): StoredSession | undefined {
+    const near = this.#near;
+    if (near === undefined || !this.#coherence?.serving) return undefined;
+    return near.get(key, now) ?? undefined;
+  }
+
   async get(key: string, now: number): Promise<StoredSession | null> {
     const near = this.#near;
     const c = this.#coherence;
