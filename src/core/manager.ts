@@ -231,7 +231,7 @@ export class SessionManager {
     session._begin(
       secure,
       o.maxBytes,
-      req.ip ?? null,
+      req,
       ua ? ua.slice(0, 512) : null,
       o.anonymousMaxBytes,
     );

@@ -122,8 +122,8 @@ export class Session {
   _accessed = false;
   /** @internal The cookie is a secure one (`__Host-` name, `Secure` attribute). */
   _secure = false;
-  /** @internal The client's address, as the adapter saw it. */
-  _ip: string | null = null;
+  /** The request's facts, for the client's address: read when first needed, as most requests never need it. */
+  #request: RequestInfo | null = null;
   /** @internal The client's user agent, at most 512 characters. */
   _userAgent: string | null = null;
   /** @internal The last commit, so commits of one session run in order. */
@@ -322,18 +322,28 @@ export class Session {
 
   // ---- The manager's side: what the store said, and what to send it. ----
 
+  /**
+   * @internal The client's address, as the adapter saw it. Read from the
+   * request on use: behind a trusted proxy Express derives it from
+   * `X-Forwarded-For` on every read of `req.ip`, and only a new session or an
+   * audit entry needs it.
+   */
+  get _ip(): string | null {
+    return this.#request?.ip ?? null;
+  }
+
   /** @internal Request facts known before the cookie is read. */
   _begin(
     secure: boolean,
     maxBytes: number,
-    ip: string | null,
+    request: RequestInfo,
     userAgent: string | null,
     anonymousMaxBytes: number,
   ): void {
     this._secure = secure;
     this.#maxBytes = maxBytes;
     this.#anonymousMaxBytes = anonymousMaxBytes;
-    this._ip = ip;
+    this.#request = request;
     this._userAgent = userAgent;
   }
 

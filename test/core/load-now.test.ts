@@ -68,6 +68,11 @@ describe("loadNow", () => {
     const forged = cookie.slice(0, -2) + (cookie.endsWith("AA") ? "AB" : "AA");
     expect(sessions.loadNow(info(forged), new Session())).toBeUndefined();
     expect((await sessions.load(info(forged))).userId).toBeNull();
+    // The same secret and MAC under another version prefix, or cut short, is no cached token either.
+    for (const bad of [cookie.replace("=v1.", "=v2."), cookie.slice(0, -1)]) {
+      expect(sessions.loadNow(info(bad), new Session())).toBeUndefined();
+      expect((await sessions.load(info(bad))).userId).toBeNull();
+    }
   });
 
   it("never answers for a revoked, destroyed or expired session", async () => {

@@ -112,17 +112,33 @@ function attach(req: Request, res: Response, s: ExpressSession, manager: Session
 }
 
 function requestInfo(req: Request): RequestInfo {
-  const forwarded = req.headers["x-forwarded-proto"];
-  return {
-    cookie: req.headers.cookie,
+  return new ExpressRequestInfo(req);
+}
+
+/** The request's facts; the client's address only when asked (most requests never need it). */
+class ExpressRequestInfo implements RequestInfo {
+  readonly cookie: string | undefined;
+  readonly encrypted: boolean;
+  readonly forwardedProto: string | undefined;
+  readonly userAgent: string | null;
+  readonly #req: Request;
+
+  constructor(req: Request) {
+    const forwarded = req.headers["x-forwarded-proto"];
+    this.#req = req;
+    this.cookie = req.headers.cookie;
     // req.secure is true on a TLS socket, and behind a proxy Express's own
     // "trust proxy" setting trusts: Secure/__Host- follow the app's setting.
-    encrypted: req.secure === true || (req.socket as { encrypted?: boolean }).encrypted === true,
-    forwardedProto: Array.isArray(forwarded) ? forwarded[0] : forwarded,
-    // req.ip honours Express's own "trust proxy" setting for X-Forwarded-For.
-    ip: req.ip ?? req.socket.remoteAddress ?? null,
-    userAgent: req.headers["user-agent"] ?? null,
-  };
+    this.encrypted =
+      req.secure === true || (req.socket as { encrypted?: boolean }).encrypted === true;
+    this.forwardedProto = Array.isArray(forwarded) ? forwarded[0] : forwarded;
+    this.userAgent = req.headers["user-agent"] ?? null;
+  }
+
+  /** req.ip honours Express's own "trust proxy" setting for X-Forwarded-For. */
+  get ip(): string | null {
+    return this.#req.ip ?? this.#req.socket.remoteAddress ?? null;
+  }
 }
 
 const RESPONSE_HEADERS: ResponseHeaders<ServerResponse> = {

@@ -38,6 +38,8 @@ export interface PgPool {
   query(config: PgQueryConfig): Promise<PgResult>;
   connect(): Promise<PgPoolClient>;
   end(): Promise<void>;
+  /** pg-pool's "connect" event: a new client, before anyone can use it. */
+  on?(event: "connect", listener: (client: PgPoolClient) => void): unknown;
 }
 
 /** The subset of a pooled `pg` client the store needs: every statement runs on one. */
@@ -100,6 +102,13 @@ export class PgExecutor implements SqlExecutor {
     this.#owned = owned;
     this.#timeout = queryTimeout;
     this.#prepare = prepare;
+    // Every client gets its catch-all listener the moment the pool makes it.
+    // Guarding it only once checked out leaves a gap: when the FATAL of a
+    // terminated backend arrives in the same packet as the ReadyForQuery that
+    // completes a new connection, pg emits "error" synchronously after pg-pool
+    // removed its own listener and before the promise of `connect()` lets us
+    // attach ours (an uncaught exception seen in CI under pg_terminate_backend).
+    pool.on?.("connect", guard);
   }
 
   async query(q: SqlQuery): Promise<SqlRow[]> {
