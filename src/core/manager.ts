@@ -228,13 +228,7 @@ export class SessionManager {
       requestIsSecure(req.encrypted, req.forwardedProto, o.trustProxy),
     );
     const ua = req.userAgent;
-    session._begin(
-      secure,
-      o.maxBytes,
-      req,
-      ua ? ua.slice(0, 512) : null,
-      o.anonymousMaxBytes,
-    );
+    session._begin(secure, o.maxBytes, req, ua ? ua.slice(0, 512) : null, o.anonymousMaxBytes);
     return readToken(req.cookie, cookieName(o.cookie, secure));
   }
 

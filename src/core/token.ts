@@ -147,7 +147,8 @@ export class TokenVerifier {
     if (!token.startsWith(`${VERSION}.`)) return undefined;
     const secret = token.slice(VERSION.length + 1, SECRET_END);
     const hit = this.#cache.get(secret);
-    if (hit === undefined || !timingSafeEqual(hit.mac, token.slice(SECRET_END + 1))) return undefined;
+    if (hit === undefined || !timingSafeEqual(hit.mac, token.slice(SECRET_END + 1)))
+      return undefined;
     return { secret, keyIndex: hit.keyIndex, storeKey: hit.storeKey };
   }
 
