@@ -33,3 +33,23 @@ export function sql(
   const b = new Binder(style);
   return b.query(build((v) => b.bind(v)));
 }
+
+/**
+ * A statement whose text does not depend on its values, written once.
+ * `build` writes the text with `arg(i)` where the i-th argument goes (an
+ * argument may appear more than once); each call then binds the arguments in
+ * text order into the same string.
+ */
+export function fixed(
+  style: "?" | "$n",
+  build: (arg: (index: number) => string) => string,
+): (...args: SqlValue[]) => SqlQuery {
+  const order: number[] = [];
+  const text = sql(style, (bind) =>
+    build((index) => {
+      order.push(index);
+      return bind(null);
+    }),
+  ).sql;
+  return (...args) => ({ sql: text, params: order.map((i) => args[i] ?? null) });
+}

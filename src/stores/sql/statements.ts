@@ -10,7 +10,7 @@
  * stays correct), but the purge needs only the one indexed column.
  */
 import type { SessionPatch, StoredSession } from "../../core/store.js";
-import { sql } from "./binder.js";
+import { fixed, sql } from "./binder.js";
 import { objectText, SUMMARY_COLUMNS } from "./rows.js";
 import type { SqlNames, SqlQuery, SqlStatements, SqlValue } from "./types.js";
 
@@ -44,16 +44,34 @@ export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
   const q = (build: (bind: Bind) => string): SqlQuery => sql(f.style, build);
   const alive = (bind: Bind, now: number) =>
     `idle_expires_at > ${bind(now)} AND absolute_expires_at > ${bind(now)}`;
+  // Statements whose shape never changes are written once: every call then
+  // sends the same string, which the PostgreSQL executor finds its prepared
+  // statement by without hashing a new text (and nothing is rebuilt per read).
+  const getText = fixed(
+    f.style,
+    (a) => `SELECT ${f.selectData}, ${SUMMARY} FROM ${t} WHERE token_hash = ${a(0)}`,
+  );
+  const deleteIfExpiredText = fixed(
+    f.style,
+    (a) =>
+      `DELETE FROM ${t} WHERE token_hash = ${a(0)} AND (idle_expires_at <= ${a(1)} OR absolute_expires_at <= ${a(1)})`,
+  );
+  const touchText = fixed(
+    f.style,
+    (a) =>
+      `UPDATE ${t} SET last_seen_at = ${a(0)}, idle_expires_at = ${f.least}(${a(1)}, absolute_expires_at) WHERE token_hash = ${a(2)} AND idle_expires_at > ${a(3)} AND absolute_expires_at > ${a(3)}`,
+  );
+  const aliveText = fixed(
+    f.style,
+    (a) =>
+      `SELECT 1 AS alive FROM ${t} WHERE token_hash = ${a(0)} AND idle_expires_at > ${a(1)} AND absolute_expires_at > ${a(1)}`,
+  );
+  const destroyText = fixed(f.style, (a) => `DELETE FROM ${t} WHERE token_hash = ${a(0)}`);
 
   return {
-    get: (key) =>
-      q((b) => `SELECT ${f.selectData}, ${SUMMARY} FROM ${t} WHERE token_hash = ${b(key)}`),
+    get: (key) => getText(key),
 
-    deleteIfExpired: (key, now) =>
-      q(
-        (b) =>
-          `DELETE FROM ${t} WHERE token_hash = ${b(key)} AND (idle_expires_at <= ${b(now)} OR absolute_expires_at <= ${b(now)})`,
-      ),
+    deleteIfExpired: (key, now) => deleteIfExpiredText(key, now),
 
     insert: (key, s: StoredSession) =>
       q(
@@ -112,11 +130,7 @@ export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
           `SELECT CASE WHEN ${f.documentSize(() => f.patchedDocument(b, patch))} <= ${b(patch.maxBytes)} THEN 1 ELSE 0 END AS fits FROM ${t} WHERE token_hash = ${b(key)} AND ${alive(b, now)}`,
       ),
 
-    touch: (key, lastSeenAt, idleExpiresAt, now) =>
-      q(
-        (b) =>
-          `UPDATE ${t} SET last_seen_at = ${b(lastSeenAt)}, idle_expires_at = ${f.least}(${b(idleExpiresAt)}, absolute_expires_at) WHERE token_hash = ${b(key)} AND ${alive(b, now)}`,
-      ),
+    touch: (key, lastSeenAt, idleExpiresAt, now) => touchText(lastSeenAt, idleExpiresAt, key, now),
 
     consumeField: (key, field, value, now) =>
       q((b) => {
@@ -124,10 +138,9 @@ export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
         return `UPDATE ${t} SET data = ${doc} WHERE token_hash = ${b(key)} AND ${alive(b, now)} AND ${f.holdsString(b, field, value)}`;
       }),
 
-    alive: (key, now) =>
-      q((b) => `SELECT 1 AS alive FROM ${t} WHERE token_hash = ${b(key)} AND ${alive(b, now)}`),
+    alive: (key, now) => aliveText(key, now),
 
-    destroy: (key) => q((b) => `DELETE FROM ${t} WHERE token_hash = ${b(key)}`),
+    destroy: (key) => destroyText(key),
 
     listByUser: (userId, now) =>
       q(
