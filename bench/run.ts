@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=a,b] [-- --rounds=N --seconds=N --no-scale --no-build]`
+ * `npm run bench [-- --quick] [-- --only=a,b] [-- --rounds=N --seconds=N --pairs=N --pair-seconds=N --no-scale --no-build]`
  *
  * Runs every scenario's server on core 0 and the load on core 1, rounds
  * alternating the scenarios (A B A B …), then the lost-update test and the
@@ -12,7 +12,7 @@ import { loadavg } from "node:os";
 import { relative, sep } from "node:path";
 import pg from "pg";
 import { type Backends, bytesPerSession, prepare } from "./lib/backends.js";
-import { goals } from "./lib/goals.js";
+import { goals, RATIO_GOALS } from "./lib/goals.js";
 import { pickLoadTool } from "./lib/load.js";
 import { keysKept } from "./lib/lost-updates.js";
 import { machine } from "./lib/machine.js";
@@ -20,7 +20,7 @@ import { type MeasureContext, measure } from "./lib/measure.js";
 import { hasRedisServer, type PrivateRedis, startPrivateRedis } from "./lib/private-redis.js";
 import { renderMarkdown } from "./lib/report-md.js";
 import { renderSvg } from "./lib/report-svg.js";
-import type { BenchFile, Route, ScaleResult, ScenarioFacts } from "./lib/results.js";
+import type { BenchFile, PairedRatio, Route, ScaleResult, ScenarioFacts } from "./lib/results.js";
 import { summarize } from "./lib/results.js";
 import { runScale } from "./lib/scale.js";
 import { inQuick, missingPieces, SCENARIOS, type Scenario } from "./lib/scenarios.js";
@@ -35,6 +35,9 @@ const rounds = Number(option("rounds") ?? (quick ? 1 : 3));
 const seconds = Number(option("seconds") ?? (quick ? 3 : 8));
 const warmup = quick ? 1 : 2;
 const only = option("only")?.split(",");
+// Paired runs per throughput goal (0: none) and their length.
+const pairs = Number(option("pairs") ?? (quick ? 0 : 6));
+const pairSeconds = Number(option("pair-seconds") ?? 3);
 const outDir = option("out") ?? "bench/results";
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
@@ -87,6 +90,7 @@ const backends: Backends = {
 };
 
 const facts: ScenarioFacts[] = [];
+const paired: PairedRatio[] = [];
 const servers = new Map<string, ServerHandle>();
 const empty = (): Record<Route, []> => ({ read: [], write: [] });
 
@@ -160,6 +164,47 @@ try {
       }
     }
   }
+  // Each throughput goal again, pair by pair: the two servers loaded one
+  // after the other, seconds apart, alternating which goes first. On a
+  // shared machine whose speed drifts by 10–50% over minutes, the rounds above
+  // put minutes between the two sides of a ratio; a pair puts seconds.
+  for (const g of pairs > 0 ? RATIO_GOALS : []) {
+    const a = live.find((f) => f.scenario.name === g.ours);
+    const b = live.find((f) => f.scenario.name === g.theirs);
+    if (!a || !b) continue;
+    const ratios: number[] = [];
+    for (let i = 0; i < pairs; i++) {
+      const order = i % 2 === 0 ? [a, b] : [b, a];
+      const rps = new Map<ScenarioFacts, number>();
+      for (const f of order) {
+        const run = await measure(
+          ctx,
+          f.scenario,
+          servers.get(f.scenario.name)!,
+          g.route,
+          pairSeconds,
+        );
+        rps.set(f, run.rps);
+      }
+      ratios.push(Math.round((rps.get(a)! / rps.get(b)!) * 1000) / 1000);
+    }
+    const sorted = [...ratios].sort((x, y) => x - y);
+    const median =
+      sorted.length % 2
+        ? sorted[(sorted.length - 1) / 2]!
+        : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    paired.push({
+      ours: g.ours,
+      theirs: g.theirs,
+      route: g.route,
+      seconds_per_run: pairSeconds,
+      ratios,
+      median: Math.round(median * 1000) / 1000,
+    });
+    log(
+      `paired ${g.route} ${g.ours} / ${g.theirs}: median ${median.toFixed(3)}× (${ratios.join(", ")})`,
+    );
+  }
   for (const f of live) {
     try {
       f.keysKept = await keysKept(
@@ -194,6 +239,7 @@ const file: BenchFile = {
     mode: quick ? "quick" : "full",
     rounds,
     seconds_per_run: seconds,
+    paired_runs: pairs > 0 ? `${pairs} pairs of ${pairSeconds} s per throughput goal` : "none",
     connections: 32,
     load_tool: tool,
     server_core: SERVER_CORE,
@@ -207,6 +253,7 @@ const file: BenchFile = {
   }),
   results,
   scale,
+  paired,
   goals: [],
 };
 file.goals = goals(file);

@@ -87,7 +87,20 @@ export interface BenchFile {
   machine: Record<string, unknown>;
   results: Result[];
   scale: ScaleResult[];
+  /** Throughput goals measured again in alternating short runs of the two scenarios. */
+  paired?: PairedRatio[];
   goals: Goal[];
+}
+
+/** One goal's ratio measured pair by pair: ours then theirs, theirs then ours, seconds apart. */
+export interface PairedRatio {
+  ours: string;
+  theirs: string;
+  route: Route;
+  seconds_per_run: number;
+  /** ours / theirs, one per pair. */
+  ratios: number[];
+  median: number;
 }
 
 export interface Goal {

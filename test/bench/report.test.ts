@@ -119,6 +119,31 @@ describe("bench report", () => {
     expect(status("keys kept")).toBe("PASS");
   });
 
+  it("lets the paired ratio decide a throughput goal, and reports both", () => {
+    const f = file([
+      facts("express-hello", [run(10_000, 60)]),
+      facts("cloakroom-express+tiered-near", [run(7_000, 80)]),
+    ]);
+    const goal = () => f.goals.find((g) => g.goal.startsWith("cloakroom-express+tiered-near"))!;
+    expect(goal().status).toBe("MISS"); // 0.70× from the rounds alone
+    f.paired = [
+      {
+        ours: "cloakroom-express+tiered-near",
+        theirs: "express-hello",
+        route: "read",
+        seconds_per_run: 3,
+        ratios: [0.78, 0.83, 0.84, 0.81, 0.9, 0.85],
+        median: 0.835,
+      },
+    ];
+    f.goals = goals(f);
+    expect(goal().status).toBe("PASS");
+    expect(goal().measured).toBe("0.70× (7000 vs 10000 req/s); paired 0.83× (0.78–0.90, 6 pairs)");
+    f.paired[0]!.median = 0.79;
+    f.goals = goals(f);
+    expect(goal().status).toBe("MISS");
+  });
+
   it("fails the read-only goal when a Cloakroom read writes to the store", () => {
     const f = file([facts("cloakroom-express+redis", [run(8_600, 75, 1)], { keysKept: 49 })]);
     expect(f.goals.find((g) => g.goal.startsWith("read-only"))?.status).toBe("MISS");
