@@ -1,11 +1,11 @@
 /**
  * The admin activity page in real Chromium, on a laptop and on a phone: the
  * two inline SVG charts render with bars for this minute's sessions, fit the
- * phone's width without sideways scrolling, and hold no script. Writes the
- * README's screenshots to docs/screenshots/activity.png and activity-phone.png.
+ * phone's width without sideways scrolling, and hold no script. Its
+ * screenshots go to test-results/screenshots/ (activity.png,
+ * activity-phone.png); docs/demo.md says how to copy them into the docs, so a
+ * test run never changes the committed tree.
  */
-import { copyFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
@@ -20,7 +20,6 @@ import {
 import { ADMIN, type DemoServer, startDemo } from "../support/demo-server.js";
 import { describeWithService } from "../support/services.js";
 
-const DOCS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
 const unavailable = await chromiumUnavailable();
 
 describeWithService("chromium", unavailable, "activity page in a real browser", () => {
@@ -63,8 +62,7 @@ describeWithService("chromium", unavailable, "activity page in a real browser", 
     const latency = page.locator('[data-testid="latency-chart"] svg');
     expect(await latency.locator("circle").count()).toBeGreaterThanOrEqual(1);
     expect(await page.locator("svg script").count()).toBe(0);
-    const shot = await screenshot(page, "activity");
-    copyFileSync(shot, `${DOCS}activity.png`);
+    await screenshot(page, "activity");
   });
 
   it("phone: the charts shrink to the screen, no sideways scrolling", async () => {
@@ -79,7 +77,6 @@ describeWithService("chromium", unavailable, "activity page in a real browser", 
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
     expect(overflow).toBeLessThanOrEqual(0);
-    const shot = await screenshot(page, "activity-phone");
-    copyFileSync(shot, `${DOCS}activity-phone.png`);
+    await screenshot(page, "activity-phone");
   });
 });
