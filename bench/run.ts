@@ -25,6 +25,7 @@ import { summarize } from "./lib/results.js";
 import { runScale } from "./lib/scale.js";
 import { inQuick, missingPieces, SCENARIOS, type Scenario } from "./lib/scenarios.js";
 import { type ServerHandle, startServer } from "./lib/server-proc.js";
+import { median, round } from "./lib/stats.js";
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(`--${name}`);
@@ -186,23 +187,19 @@ try {
         );
         rps.set(f, run.rps);
       }
-      ratios.push(Math.round((rps.get(a)! / rps.get(b)!) * 1000) / 1000);
+      ratios.push(round(rps.get(a)! / rps.get(b)!, 3) ?? Number.NaN);
     }
-    const sorted = [...ratios].sort((x, y) => x - y);
-    const median =
-      sorted.length % 2
-        ? sorted[(sorted.length - 1) / 2]!
-        : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    const mid = round(median(ratios), 3) ?? Number.NaN;
     paired.push({
       ours: g.ours,
       theirs: g.theirs,
       route: g.route,
       seconds_per_run: pairSeconds,
       ratios,
-      median: Math.round(median * 1000) / 1000,
+      median: mid,
     });
     log(
-      `paired ${g.route} ${g.ours} / ${g.theirs}: median ${median.toFixed(3)}× (${ratios.join(", ")})`,
+      `paired ${g.route} ${g.ours} / ${g.theirs}: median ${mid.toFixed(3)}× (${ratios.join(", ")})`,
     );
   }
   for (const f of live) {

@@ -140,6 +140,7 @@ export class SessionManager {
     }
     if (token === undefined) return o.legacy === undefined ? session : this.#legacy(req, session);
     session._hadCookie = true;
+    // A cached token without an await: a read whose store answers from memory stays one step shorter.
     const verified = this.#verifier.verifyCached(token) ?? (await this.#verifier.verify(token));
     if (!verified) {
       o.logger.debug("cloakroom: session cookie ignored: malformed or bad signature");

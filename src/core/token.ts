@@ -154,14 +154,13 @@ export class TokenVerifier {
 
   /** The verified token with its store key, or null for anything malformed or forged. */
   async verify(token: string): Promise<(VerifiedToken & { storeKey: string }) | null> {
+    const cached = this.verifyCached(token);
+    if (cached !== undefined) return cached;
     const m = TOKEN_PATTERN.exec(token);
     if (!m) return null;
     const secret = m[1]!;
     const mac = m[2]!;
     const hit = this.#cache.get(secret);
-    if (hit !== undefined && timingSafeEqual(hit.mac, mac)) {
-      return { secret, keyIndex: hit.keyIndex, storeKey: hit.storeKey };
-    }
     // A MAC the cache did not see is verified, never refused: the same secret
     // arrives under a second MAC when a cookie verified by an old app secret
     // is re-issued under the new one (rotation), and refusing it would log
