@@ -79,6 +79,8 @@ export interface IoRedisLike {
   nodes?(role: "master"): { call(command: string, ...args: string[]): Promise<unknown> }[];
   quit?(): Promise<unknown>;
   disconnect?(): unknown;
+  /** ioredis connection state: "ready" when connected. */
+  readonly status?: string;
 }
 
 /** Any client the Redis store accepts. */
@@ -163,7 +165,9 @@ export function senderFor(client: RedisClientLike, owned: boolean): RedisCommand
     close: async () => {
       if (!owned) return;
       if (isIoRedis(client)) {
-        await client.quit?.();
+        // QUIT waits for replies in flight; while reconnecting there is no one to answer it.
+        if (client.status === "ready" && client.quit) await client.quit();
+        else client.disconnect?.();
         return;
       }
       const c = client as NodeRedisClientLike;

@@ -6,7 +6,7 @@
 import { ConfigurationError } from "../../core/errors.js";
 import { StoreLog } from "../shared/store-log.js";
 import { describeClient, type RedisClientLike, senderFor } from "./clients.js";
-import { openNodeRedis } from "./connect.js";
+import { openRedis, type RedisDriver } from "./connect.js";
 import { RedisStore, type RedisStoreSettings } from "./store.js";
 import { parseRedisUrl } from "./url.js";
 
@@ -18,17 +18,26 @@ export type {
   NodeRedisSentinelLike,
   RedisClientLike,
 } from "./clients.js";
+export type { RedisDriver } from "./connect.js";
 export { RedisStore, type RedisStoreSettings } from "./store.js";
 export type { ParsedRedisUrl, RedisEndpoint, RedisTopology } from "./url.js";
 export { parseRedisUrl } from "./url.js";
 
 export interface RedisStoreOptions extends RedisStoreSettings {
   /**
-   * A store URL; the store opens (and on `close()` closes) a node-redis
-   * client for it. One of `url` or `client` is required.
+   * A store URL; the store opens (and on `close()` closes) a client for it
+   * (see `driver`). One of `url` or `client` is required.
    * @example "redis://127.0.0.1:6379/0", "redis+cluster://10.0.0.1:7000,10.0.0.2:7000"
    */
   url?: string;
+  /**
+   * The library that opens `url`. `"auto"`: ioredis for `redis://` and
+   * `rediss://` when it is installed (the cheaper of the two per command),
+   * else node-redis; `redis+cluster://` and `redis+sentinel://` always open
+   * through node-redis. Also the URL parameter `?driver=node-redis`.
+   * @default "auto"
+   */
+  driver?: RedisDriver;
   /**
    * Your own connected client: node-redis `createClient()`, `createCluster()`
    * or `createSentinel()`, or an ioredis `Redis` or `Cluster`. The store
@@ -82,13 +91,28 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   if (options.url === undefined) {
     throw new ConfigurationError("redis store: pass a url or a client");
   }
+  const driver = options.driver ?? "auto";
+  if (driver !== "auto" && driver !== "ioredis" && driver !== "node-redis") {
+    throw new ConfigurationError(
+      `redis store: driver must be "auto", "ioredis" or "node-redis", not ${JSON.stringify(driver)}`,
+    );
+  }
   const url = parseRedisUrl(options.url);
   const log = new StoreLog();
-  const client = await openNodeRedis(url, {
-    connectTimeout: options.connectTimeout ?? 2000,
-    onError: options.onConnectionError ?? warnOnce(log),
-  });
-  return new RedisStore(senderFor(client, true), options, `redis ${url.topology}`, log);
+  const client = await openRedis(
+    url,
+    {
+      connectTimeout: options.connectTimeout ?? 2000,
+      onError: options.onConnectionError ?? warnOnce(log),
+    },
+    driver,
+  );
+  return new RedisStore(
+    senderFor(client, true),
+    options,
+    `redis ${url.topology} (${describeClient(client)})`,
+    log,
+  );
 }
 
 /** One warning per outage, not one per reconnect attempt. */

@@ -7,14 +7,15 @@
  * - `redis+sentinel://[user:pass@]h1:p1,h2:p2/mastername[/db]` (credentials are the master's)
  *
  * Query parameters: `keyPrefix`, `connectTimeout` and `commandTimeout` (ms),
- * `replicaAcks` (replicas that must acknowledge each write).
+ * `replicaAcks` (replicas that must acknowledge each write), `driver`
+ * (`auto`, `ioredis` or `node-redis`).
  * @example await createStore("redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/cloakroom?keyPrefix=app:")
  */
 import { BadStoreUrlError } from "../../core/errors.js";
 import type { SessionStore } from "../../core/store.js";
 import { redact, type StoreUrlOptions } from "../create-store.js";
 import { checkQuery } from "../url-query.js";
-import { createRedisStore, type RedisStoreOptions } from "./index.js";
+import { createRedisStore, type RedisDriver, type RedisStoreOptions } from "./index.js";
 
 export type RedisTopology = "standalone" | "cluster" | "sentinel";
 
@@ -116,6 +117,7 @@ export async function fromUrl(url: string, options: StoreUrlOptions): Promise<Se
     "connectTimeout",
     "commandTimeout",
     "replicaAcks",
+    "driver",
   ]);
   const fromQuery: RedisStoreOptions = {};
   const prefix = parsed.query.get("keyPrefix");
@@ -126,5 +128,7 @@ export async function fromUrl(url: string, options: StoreUrlOptions): Promise<Se
   if (commandTimeout !== undefined) fromQuery.commandTimeout = commandTimeout;
   const replicaAcks = intParam(parsed.query, "replicaAcks");
   if (replicaAcks !== undefined) fromQuery.replicaAcks = replicaAcks;
+  const driver = parsed.query.get("driver");
+  if (driver !== null) fromQuery.driver = driver as RedisDriver;
   return createRedisStore({ ...(options as RedisStoreOptions), ...fromQuery, url });
 }

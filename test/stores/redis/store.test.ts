@@ -1,7 +1,7 @@
 /**
- * The store conformance suite on standalone Redis, through a client the
- * store opens from a URL (node-redis) and through an ioredis client the user
- * passes in; plus what is particular to Redis: key layout, TTL at the earlier
+ * The store conformance suite on standalone Redis, through the clients the
+ * store opens from a URL (ioredis by default, node-redis with
+ * `?driver=node-redis`) and through an ioredis client the user passes in; plus what is particular to Redis: key layout, TTL at the earlier
  * deadline, listpack encoding, lazy index pruning.
  */
 
@@ -28,8 +28,12 @@ const unavailable = await probe("redis", async () => {
 });
 
 describeWithService("Redis", unavailable, "redis store (standalone)", () => {
-  storeConformance("redis (node-redis from URL)", {
+  storeConformance("redis (ioredis from URL, the default)", {
     open: () => createStore(url, { keyPrefix: "cr:t:" }),
+  });
+
+  storeConformance("redis (node-redis from URL, ?driver=node-redis)", {
+    open: () => createStore(`${url}?driver=node-redis`, { keyPrefix: "cr:nr:" }),
   });
 
   const ioClients: Redis[] = [];
