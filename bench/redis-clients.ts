@@ -1,7 +1,8 @@
 /**
  * Node CPU per store call with each Redis client the store supports, through
- * the built package: node-redis (what a `redis://` URL opens) and an ioredis
- * client passed in. One `get` (HGETALL) and one `patch` (EVALSHA) of a
+ * the built package: ioredis (what a `redis://` URL opens when installed),
+ * node-redis 6 (`?driver=node-redis`) and node-redis 5 (the `redis5` alias
+ * package, a client passed in). One `get` (HGETALL) and one `patch` (EVALSHA) of a
  * signed-in session at a time, rounds alternating the clients so the shared
  * machine's drift spreads over both; CPU is this process's `cpuUsage`.
  *
@@ -9,7 +10,7 @@
  */
 import { createStore, type SessionStore } from "cloakroom-sessions";
 import { createRedisStore } from "cloakroom-sessions/stores/redis";
-import { Redis } from "ioredis";
+import { createClient as createClient5 } from "redis5";
 import { startPrivateRedis } from "./lib/private-redis.js";
 
 const CALLS = Number(process.argv[2] ?? 5000);
@@ -23,12 +24,17 @@ const version = async (pkg: string) =>
   ).default.version;
 
 const redis = await startPrivateRedis(Number(process.env.BENCH_REDIS_PORT ?? 6650), 1);
-const io = new Redis(redis.url);
+const nr5 = createClient5({ url: redis.url, disableOfflineQueue: true });
+await nr5.connect();
 const clients: [string, SessionStore][] = [
-  [`node-redis ${await version("redis")} (from the URL)`, await createStore(redis.url)],
+  [`ioredis ${await version("ioredis")} (from the URL: the default)`, await createStore(redis.url)],
   [
-    `ioredis ${await version("ioredis")} (client passed in)`,
-    await createRedisStore({ client: io }),
+    `node-redis ${await version("redis")} (from the URL, ?driver=node-redis)`,
+    await createStore(`${redis.url}?driver=node-redis`),
+  ],
+  [
+    `node-redis ${await version("redis5")} (client passed in)`,
+    await createRedisStore({ client: nr5 }),
   ],
 ];
 const key = "bench-clients".padEnd(43, "x");
@@ -71,7 +77,7 @@ for (let r = 0; r <= ROUNDS; r++) {
   }
 }
 for (const [, store] of clients) await store.close?.();
-io.disconnect();
+nr5.destroy();
 await redis.stop();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

@@ -46,6 +46,12 @@ export const SCENARIOS: readonly Scenario[] = [
     pairing: "express-raw-redis",
     needs: [EXPRESS, REDIS],
   }),
+  // The same on ioredis, the client a redis:// URL opens by default: compared with the node-redis run.
+  S("cloakroom-express+redis-ioredis", "express", "redis", {
+    ours: true,
+    pairing: "cloakroom-express+redis",
+    needs: [EXPRESS, REDIS],
+  }),
   S("express-session+connect-pg-simple", "express", "postgres"),
   S("cloakroom-express+postgres", "express", "postgres", {
     ours: true,
