@@ -33,6 +33,21 @@ export interface PgResult {
   rowCount: number | null;
 }
 
+/**
+ * node-postgres's `Query` (a "submittable"): given to `client.query` as it
+ * is, answered through its callback. Built from the text, not a config
+ * object, so pg neither copies a config (`cloneQueryConfig`, a
+ * `getOwnPropertyDescriptors` per call) nor wraps the call in two promises.
+ */
+export interface PgSubmittable {
+  name?: string;
+  query_timeout?: number;
+  callback?: (err: Error | null, result: PgResult) => void;
+}
+
+/** `pg.Query`: what `pool.Client.Query` is on a node-postgres pool. */
+export type PgQueryClass = new (text: string, values: unknown[]) => PgSubmittable;
+
 /** The subset of a `pg.Pool` the store needs: yours, or one it opens from a URL. */
 export interface PgPool {
   query(config: PgQueryConfig): Promise<PgResult>;
@@ -40,11 +55,14 @@ export interface PgPool {
   end(): Promise<void>;
   /** pg-pool's "connect" event: a new client, before anyone can use it. */
   on?(event: "connect", listener: (client: PgPoolClient) => void): unknown;
+  /** pg-pool: the client class, whose `Query` the executor submits when it has one. */
+  readonly Client?: { readonly Query?: PgQueryClass };
 }
 
 /** The subset of a pooled `pg` client the store needs: every statement runs on one. */
 export interface PgPoolClient {
   query(config: PgQueryConfig): Promise<PgResult>;
+  query(submittable: PgSubmittable): unknown;
   /** With an error, node-postgres destroys the client instead of reusing it. */
   release(err?: Error | boolean): void;
   /** A checked-out pg client emits "error" when its connection dies; the store listens while it runs a statement. */
@@ -96,12 +114,16 @@ export class PgExecutor implements SqlExecutor {
   readonly #timeout: number | undefined;
   /** Named prepared statements: on until the server shows it cannot keep them. */
   #prepare: boolean;
+  /** pg's Query class when the pool exposes it (node-postgres does); else config objects. */
+  readonly #Query: PgQueryClass | undefined;
 
   constructor(pool: PgPool, owned: boolean, queryTimeout: number | undefined, prepare = true) {
     this.#pool = pool;
     this.#owned = owned;
     this.#timeout = queryTimeout;
     this.#prepare = prepare;
+    const Query = pool.Client?.Query;
+    this.#Query = typeof Query === "function" ? Query : undefined;
     // Every client gets its catch-all listener the moment the pool makes it.
     // Guarding it only once checked out leaves a gap: when the FATAL of a
     // terminated backend arrives in the same packet as the ReadyForQuery that
@@ -179,16 +201,30 @@ export class PgExecutor implements SqlExecutor {
       // own listener removes it from the pool, this one keeps the error from
       // being uncaught. Once per client.
       guard(client);
-      client.query(this.#config(q, deadline)).then(
-        (result) => {
-          release();
-          resolve(result);
-        },
-        (err: unknown) => {
-          release(err instanceof Error ? err : new Error(String(err)));
-          reject(err);
-        },
-      );
+      const done = (result: PgResult) => {
+        release();
+        resolve(result);
+      };
+      const fail = (err: unknown) => {
+        release(err instanceof Error ? err : new Error(String(err)));
+        reject(err);
+      };
+      const Query = this.#Query;
+      if (Query === undefined) {
+        client.query(this.#config(q, deadline)).then(done, fail);
+        return;
+      }
+      const query = new Query(q.sql, q.params as unknown[]);
+      const name = this.#prepare ? statementName(q.sql) : undefined;
+      if (name !== undefined) query.name = name;
+      const timeout = deadline !== undefined ? remaining(deadline) : this.#timeout;
+      if (timeout !== undefined) query.query_timeout = timeout;
+      query.callback = (err, result) => (err ? fail(err) : done(result));
+      try {
+        client.query(query);
+      } catch (err) {
+        fail(err);
+      }
     });
   }
 

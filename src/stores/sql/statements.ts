@@ -25,12 +25,12 @@ export interface SqlFlavor {
   /** The patched document computed from the column `data`: set, then unset. */
   patchedDocument(bind: Bind, patch: SessionPatch): string;
   /**
-   * An expression over a document that never under-counts the encoded size
-   * (sum of UTF-8 bytes of each key and each JSON value; see `encodedSize`).
-   * `doc()` writes the document expression, binding its values again, once
-   * per use in the text.
+   * A predicate: the document's encoded size (sum of UTF-8 bytes of each key
+   * and each JSON value; see `encodedSize`) is at most `max`, never true of a
+   * larger one. `doc()` and `max()` write the expression and the limit,
+   * binding their values again, once per use in the text.
    */
-  documentSize(doc: () => string): string;
+  fits(doc: () => string, max: () => string): string;
   /** A predicate: the document's top-level `key` is a JSON string equal to `value`. */
   holdsString(bind: Bind, key: string, value: string): string;
   /** Deletes at most `limit` rows with `idle_expires_at <= now`, through the expiry index. */
@@ -121,13 +121,19 @@ export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
             `idle_expires_at = ${f.least}(${b(patch.touch.idleExpiresAt)}, absolute_expires_at)`,
           );
         }
-        return `UPDATE ${t} SET ${sets.join(", ")} WHERE token_hash = ${b(key)} AND ${alive(b, now)} AND ${f.documentSize(() => f.patchedDocument(b, patch))} <= ${b(patch.maxBytes)}`;
+        return `UPDATE ${t} SET ${sets.join(", ")} WHERE token_hash = ${b(key)} AND ${alive(b, now)} AND ${f.fits(
+          () => f.patchedDocument(b, patch),
+          () => b(patch.maxBytes),
+        )}`;
       }),
 
     patchCheck: (key, patch, now) =>
       q(
         (b) =>
-          `SELECT CASE WHEN ${f.documentSize(() => f.patchedDocument(b, patch))} <= ${b(patch.maxBytes)} THEN 1 ELSE 0 END AS fits FROM ${t} WHERE token_hash = ${b(key)} AND ${alive(b, now)}`,
+          `SELECT CASE WHEN ${f.fits(
+            () => f.patchedDocument(b, patch),
+            () => b(patch.maxBytes),
+          )} THEN 1 ELSE 0 END AS fits FROM ${t} WHERE token_hash = ${b(key)} AND ${alive(b, now)}`,
       ),
 
     touch: (key, lastSeenAt, idleExpiresAt, now) => touchText(lastSeenAt, idleExpiresAt, key, now),

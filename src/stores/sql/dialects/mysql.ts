@@ -61,7 +61,7 @@ function buildMysqlStatements(names: SqlNames, server: MysqlServerInfo): SqlStat
       const member = () => `JSON_EXTRACT(data, ${bind(memberPath(key))})`;
       return `JSON_TYPE(${member()}) = 'STRING' AND CAST(JSON_UNQUOTE(${member()}) AS BINARY) = CAST(${bind(value)} AS BINARY)`;
     },
-    documentSize: (doc) => documentSize(server, doc),
+    fits: (doc, max) => `${documentSize(server, doc)} <= ${max()}`,
     // Single-table DELETE ... LIMIT walks the expiry index; ordering by the
     // whole index (InnoDB appends the primary key) keeps it deterministic for
     // statement-based replication.

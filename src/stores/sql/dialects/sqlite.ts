@@ -35,8 +35,8 @@ export const sqliteDialect: SqlDialect = {
       // SQLite keeps documents minified, so the text is exactly
       // {"k1":v1,"k2":v2}: sum(key + value) + 4 bytes per member (quotes, colon,
       // comma) + 1 (braces less one comma); {} is 2. Keys needing escapes over-count.
-      documentSize: (doc) =>
-        `(SELECT length(CAST(x.d AS BLOB)) - CASE WHEN x.d = '{}' THEN 2 ELSE 4 * (SELECT count(*) FROM json_each(x.d)) + 1 END FROM (SELECT ${doc()} AS d) AS x)`,
+      fits: (doc, max) =>
+        `(SELECT length(CAST(x.d AS BLOB)) - CASE WHEN x.d = '{}' THEN 2 ELSE 4 * (SELECT count(*) FROM json_each(x.d)) + 1 END FROM (SELECT ${doc()} AS d) AS x) <= ${max()}`,
       // rowid from the expiry index: the inner SELECT never touches the table,
       // and the DELETE goes straight to each row.
       purgeBatch: (names, bind, now, limit) =>
