@@ -221,7 +221,7 @@ export class PgExecutor implements SqlExecutor {
       if (timeout !== undefined) query.query_timeout = timeout;
       query.callback = (err, result) => (err ? fail(err) : done(result));
       try {
-        client.query(query);
+        void client.query(query); // a submittable: answered through its callback, not a promise
       } catch (err) {
         fail(err);
       }

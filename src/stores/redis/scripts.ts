@@ -133,30 +133,10 @@ touch(KEYS[1], c, a, tonumber(ARGV[2]), tonumber(ARGV[3]))
 return 1`,
 );
 
-/**
- * KEYS[1] session; ARGV: now, maxBytes, touchLastSeen ('' for none),
- * touchIdle, n, then n field/value pairs to set, then fields to delete
- * (field names already carry the data prefix).
- * 1 ok, 0 missing or expired, 2 too large; nothing is written unless 1.
- * The size rule is encodedSize() of src/core/codec.ts: Lua's # counts bytes,
- * so key bytes + JSON bytes, the data prefix not counted.
- *
- * A session of SIZE_FIELD_FROM bytes or more keeps its size in \`s\`, so the
- * check reads only the fields the patch replaces (HSTRLEN), never the whole
- * hash: a write costs Redis what it changes, not what the session holds. A
- * record without \`s\` (a small one, or one written before \`s\` existed) is
- * summed (HGETALL), and gets its \`s\` in this write once it is that large;
- * once there, \`s\` is kept exact for the record's life.
- */
-export const PATCH = script(
-  "patch",
-  `${TIMES}
-local h = redis.call('HMGET', KEYS[1], 't', 's')
-local t = h[1]
-if not t then return 0 end
-local c, l, i, a = times(t)
-local now = tonumber(ARGV[1])
-if not c or i <= now or a <= now then return 0 end
+// The size check shared by both patch scripts. Before it: `h` = HMGET t, s.
+// After it: `total` (the data's size once patched), `kept` (the record keeps
+// `s`), `nset`, `last`; it has returned 2 when the patch would not fit.
+const SIZE = `
 -- HMGET answers false (not nil) for an absent field.
 local total = nil
 if h[2] then total = tonumber(h[2]) end
@@ -200,17 +180,74 @@ for n = last + 1, #ARGV do
   cur[f] = false
 end
 if total > tonumber(ARGV[2]) then return 2 end
+`;
+
+/**
+ * KEYS[1] session; ARGV: now, maxBytes, touchLastSeen, touchIdle, n, then n
+ * field/value pairs to set, then fields to delete (field names already carry
+ * the data prefix). A patch that also moves the idle deadline; one that does
+ * not is PATCH_DATA.
+ * 1 ok, 0 missing or expired, 2 too large; nothing is written unless 1.
+ * The size rule is encodedSize() of src/core/codec.ts: Lua's # counts bytes,
+ * so key bytes + JSON bytes, the data prefix not counted.
+ *
+ * A session of SIZE_FIELD_FROM bytes or more keeps its size in \`s\`, so the
+ * check reads only the fields the patch replaces (HSTRLEN), never the whole
+ * hash: a write costs Redis what it changes, not what the session holds. A
+ * record without \`s\` (a small one, or one written before \`s\` existed) is
+ * summed (HGETALL), and gets its \`s\` in this write once it is that large;
+ * once there, \`s\` is kept exact for the record's life.
+ */
+export const PATCH = script(
+  "patch",
+  `${TIMES}
+local h = redis.call('HMGET', KEYS[1], 't', 's')
+local t = h[1]
+if not t then return 0 end
+local c, l, i, a = times(t)
+local now = tonumber(ARGV[1])
+if not c or i <= now or a <= now then return 0 end
+${SIZE}
+local tt, at = touched(c, a, tonumber(ARGV[3]), tonumber(ARGV[4]))
 if kept or total >= ${SIZE_FIELD_FROM} then
-  if ARGV[3] ~= '' then
-    local tt, at = touched(c, a, tonumber(ARGV[3]), tonumber(ARGV[4]))
-    redis.call('HSET', KEYS[1], 's', total, 't', tt, unpack(ARGV, 6, last))
-    redis.call('PEXPIREAT', KEYS[1], at)
-  else
-    redis.call('HSET', KEYS[1], 's', total, unpack(ARGV, 6, last))
-  end
+  redis.call('HSET', KEYS[1], 's', total, 't', tt, unpack(ARGV, 6, last))
 else
-  if nset > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 6, last)) end
-  if ARGV[3] ~= '' then touch(KEYS[1], c, a, tonumber(ARGV[3]), tonumber(ARGV[4])) end
+  redis.call('HSET', KEYS[1], 't', tt, unpack(ARGV, 6, last))
+end
+redis.call('PEXPIREAT', KEYS[1], at)
+if #ARGV > last then redis.call('HDEL', KEYS[1], unpack(ARGV, last + 1)) end
+return 1`,
+);
+
+/**
+ * PATCH without a touch (ARGV[3] and [4] empty): most writes, since a
+ * session is touched at most once per `touchAfter`. It neither decodes nor
+ * writes `t` — that decoding, in Lua, was a third of a write's cost to
+ * Redis (docs/benchmarks.md). Alive at `now` is read from the key's own
+ * expiry instead: every write sets PEXPIREAT to the earlier of the idle and
+ * absolute deadlines, so the session is alive exactly while that is later
+ * than `now` (PEXPIRETIME: Redis 7.0 and later). A record without a TTL
+ * (not written by this store) is still judged by its `t`.
+ */
+export const PATCH_DATA = script(
+  "patch-data",
+  `local h = redis.call('HMGET', KEYS[1], 't', 's')
+if not h[1] then return 0 end
+local e = redis.call('PEXPIRETIME', KEYS[1])
+local now = tonumber(ARGV[1])
+if e == -1 then
+  -- No TTL, so not as this store writes (a tool's copy, a PERSIST): judge by \`t\`.
+  ${TIMES}
+  local c, l, i, a = times(h[1])
+  if not c or i <= now or a <= now then return 0 end
+elseif e <= now then
+  return 0
+end
+${SIZE}
+if kept or total >= ${SIZE_FIELD_FROM} then
+  redis.call('HSET', KEYS[1], 's', total, unpack(ARGV, 6, last))
+elseif nset > 0 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 6, last))
 end
 if #ARGV > last then redis.call('HDEL', KEYS[1], unpack(ARGV, last + 1)) end
 return 1`,

@@ -49,6 +49,7 @@ import {
   INCREMENT,
   INDEX_ADD,
   PATCH,
+  PATCH_DATA,
   type Script,
   TOUCH,
 } from "./scripts.js";
@@ -199,7 +200,7 @@ export class RedisStore implements SessionStore {
     for (const k of set) args.push(DATA + k, patch.set[k]!);
     for (const k of patch.unset) args.push(DATA + k);
     const k = sessionKey(this.#prefix, key);
-    const result = await this.#run(PATCH, k, args);
+    const result = await this.#run(patch.touch ? PATCH : PATCH_DATA, k, args);
     if (result !== 1) return result === 2 ? "too_large" : "missing";
     await this.#replicated(k);
     return "ok";
