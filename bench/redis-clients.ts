@@ -1,8 +1,8 @@
 /**
  * Node CPU per store call with each Redis client the store supports, through
- * the built package: ioredis (what a `redis://` URL opens when installed),
- * node-redis 6 (`?driver=node-redis`) and node-redis 5 (the `redis5` alias
- * package, a client passed in). One `get` (HGETALL) and one `patch` (EVALSHA) of a
+ * the built package: node-redis 6 (what a `redis://` URL opens), ioredis
+ * (`?driver=ioredis`) and node-redis 5 (the `redis5` alias package, a
+ * client passed in). One `get` (HGETALL) and one `patch` (EVALSHA) of a
  * signed-in session at a time, rounds alternating the clients so the shared
  * machine's drift spreads over both; CPU is this process's `cpuUsage`.
  *
@@ -27,10 +27,13 @@ const redis = await startPrivateRedis(Number(process.env.BENCH_REDIS_PORT ?? 665
 const nr5 = createClient5({ url: redis.url, disableOfflineQueue: true });
 await nr5.connect();
 const clients: [string, SessionStore][] = [
-  [`ioredis ${await version("ioredis")} (from the URL: the default)`, await createStore(redis.url)],
   [
-    `node-redis ${await version("redis")} (from the URL, ?driver=node-redis)`,
-    await createStore(`${redis.url}?driver=node-redis`),
+    `node-redis ${await version("redis")} (from the URL: the default)`,
+    await createStore(redis.url),
+  ],
+  [
+    `ioredis ${await version("ioredis")} (from the URL, ?driver=ioredis)`,
+    await createStore(`${redis.url}?driver=ioredis`),
   ],
   [
     `node-redis ${await version("redis5")} (client passed in)`,

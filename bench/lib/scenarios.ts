@@ -46,7 +46,7 @@ export const SCENARIOS: readonly Scenario[] = [
     pairing: "express-raw-redis",
     needs: [EXPRESS, REDIS],
   }),
-  // The same on ioredis, the client a redis:// URL opens by default: compared with the node-redis run.
+  // The same on ioredis (?driver=ioredis): compared with the node-redis run.
   S("cloakroom-express+redis-ioredis", "express", "redis", {
     ours: true,
     pairing: "cloakroom-express+redis",

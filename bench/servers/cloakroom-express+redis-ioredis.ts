@@ -1,7 +1,7 @@
 /**
  * `cloakroom-express+redis-ioredis`: the same server as cloakroom-express+redis,
- * on the client a `redis://` URL opens by default (ioredis), to show what the
- * default saves against node-redis, the client of the comparisons.
+ * on ioredis (`?driver=ioredis`) instead of node-redis, to compare the two
+ * clients the store supports end to end.
  */
 import { serveExpress } from "./cloakroom-express.js";
 

@@ -29,11 +29,11 @@ export type Backend = "redis" | "redis-ioredis" | "postgres" | "sqlite" | "tiere
 /** The store URL of a backend, with the places the harness prepared. */
 export function storeUrl(backend: Backend): string {
   switch (backend) {
-    // node-redis, the client every incumbent's Redis scenario uses (connect-redis 9 takes no other):
-    // a comparison runs on one client.
+    // The URL as users write it: node-redis, the client every incumbent's Redis
+    // scenario uses too (connect-redis 9 takes no other), so a comparison runs on one client.
     case "redis":
-      return `${env.redisUrl}?driver=node-redis`;
-    // What a `redis://` URL opens by default when ioredis is installed.
+      return env.redisUrl;
+    // The other client the store supports.
     case "redis-ioredis":
       return `${env.redisUrl}?driver=ioredis`;
     case "postgres":

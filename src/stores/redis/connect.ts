@@ -1,8 +1,7 @@
 /**
- * Opens a client from a parsed store URL — ioredis for a standalone server
- * when it is installed (it costs about 15% less CPU per command than
- * node-redis 6, docs/benchmarks.md), node-redis otherwise and for Cluster and
- * Sentinel — configured to fail fast and heal by itself:
+ * Opens a client from a parsed store URL — node-redis, or ioredis for a
+ * standalone server when asked for or when only it is installed —
+ * configured to fail fast and heal by itself:
  * - `connectTimeout` bounds each connection attempt;
  * - `disableOfflineQueue`: while disconnected a command is refused at once
  *   instead of waiting in a queue until Redis returns (node-redis queues
@@ -37,38 +36,53 @@ interface IoRedisModule {
   Redis: new (options: object) => Connectable & { disconnect(): void; connect(): Promise<void> };
 }
 
-/** Which client library opens a URL: `"auto"` is ioredis for `redis://` and `rediss://` when installed. */
+/**
+ * Which client library opens a URL: `"auto"` is node-redis, or ioredis for
+ * `redis://` and `rediss://` when only ioredis is installed.
+ */
 export type RedisDriver = "auto" | "ioredis" | "node-redis";
 
 /**
- * Opens the URL with the driver asked for. `"auto"` takes ioredis for a
- * standalone server when it can be imported and node-redis otherwise; Cluster
- * and Sentinel always open through node-redis (its routing of `WAIT` and its
- * Sentinel client are what the failover tests prove).
+ * Opens the URL with the driver asked for. `"auto"` takes node-redis when it
+ * can be imported: measured end to end (docs/benchmarks.md, "Redis
+ * clients"), ioredis at its best settings costs the same per request, and
+ * node-redis also aborts a command the store gave up on. Cluster and Sentinel
+ * always open through node-redis (its routing of `WAIT` and its Sentinel
+ * client are what the failover tests prove).
  */
 export async function openRedis(
   url: ParsedRedisUrl,
   settings: ConnectSettings,
   driver: RedisDriver,
+  /** How drivers are imported (a test passes one that lacks a package). */
+  load: typeof importDriver = importDriver,
 ): Promise<RedisClientLike> {
   if (driver === "ioredis" && url.topology !== "standalone") {
     throw new ConfigurationError(
       `redis store: driver "ioredis" opens redis:// and rediss:// URLs only; ${url.topology} URLs open through node-redis`,
     );
   }
-  if (driver === "node-redis" || url.topology !== "standalone") return openNodeRedis(url, settings);
-  let io: IoRedisModule;
-  try {
-    io = await importDriver<IoRedisModule>("ioredis", "The Redis store");
-  } catch (err) {
-    if (driver === "auto" && err instanceof MissingDriverError) return openNodeRedis(url, settings);
-    throw err;
+  if (driver === "ioredis") {
+    return openIoRedis(await load<IoRedisModule>("ioredis", "The Redis store"), url, settings);
   }
-  return openIoRedis(io, url, settings);
+  try {
+    return await openNodeRedis(url, settings, load);
+  } catch (err) {
+    if (!(driver === "auto" && url.topology === "standalone" && err instanceof MissingDriverError))
+      throw err;
+    // Neither installed: the error names node-redis, the one to install.
+    const io = await load<IoRedisModule>("ioredis", "The Redis store").catch(() => {
+      throw err;
+    });
+    return openIoRedis(io, url, settings);
+  }
 }
 
 /**
- * ioredis, set to fail fast like the node-redis client below:
+ * ioredis, set to fail fast like the node-redis client below, and as cheap
+ * per request (measured): RESP2 (ioredis 6's RESP3 reply decoder cost 14%
+ * of the request rate on a session read) and auto-pipelining (commands of
+ * one tick leave in one write, as node-redis sends them).
  * - `enableOfflineQueue: false`: refused at once while disconnected;
  * - `maxRetriesPerRequest: 0` and `autoResendUnfulfilledCommands: false`: a
  *   command in flight when the connection drops is rejected then, never
@@ -95,6 +109,8 @@ async function openIoRedis(
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
+    enableAutoPipelining: true,
+    protocol: 2,
     retryStrategy: (times: number) => backoff(times - 1),
   });
   client.on("error", settings.onError);
@@ -124,8 +140,9 @@ export interface ConnectSettings {
 export async function openNodeRedis(
   url: ParsedRedisUrl,
   settings: ConnectSettings,
+  load: typeof importDriver = importDriver,
 ): Promise<RedisClientLike> {
-  const redis = await importDriver<NodeRedisModule>("redis", "The Redis store");
+  const redis = await load<NodeRedisModule>("redis", "The Redis store");
   const socket = {
     connectTimeout: settings.connectTimeout,
     reconnectStrategy: backoff,

@@ -125,11 +125,11 @@ describeWithService("redis-server", redisServerMissing(), "redis down and back",
     }
   });
 
-  it("from a URL (ioredis), a write in flight when the connection drops is not sent again after the reconnect", async () => {
+  it("from a URL with ?driver=ioredis, a write in flight when the connection drops is not sent again after the reconnect", async () => {
     // ioredis resends unanswered commands after a reconnect by default; a
     // logout the caller was told had failed would then happen later, by itself.
     const durable = await startRedis(["appendonly yes", "appendfsync always"]);
-    const s = await createStore(`${durable.url}?commandTimeout=300`, {
+    const s = await createStore(`${durable.url}?driver=ioredis&commandTimeout=300`, {
       onConnectionError: () => undefined,
     });
     try {

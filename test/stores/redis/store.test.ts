@@ -1,7 +1,7 @@
 /**
  * The store conformance suite on standalone Redis, through the clients the
- * store opens from a URL (ioredis by default, node-redis with
- * `?driver=node-redis`) and through an ioredis client the user passes in; plus what is particular to Redis: key layout, TTL at the earlier
+ * store opens from a URL (node-redis by default, ioredis with
+ * `?driver=ioredis`) and through an ioredis client the user passes in; plus what is particular to Redis: key layout, TTL at the earlier
  * deadline, listpack encoding, lazy index pruning.
  */
 
@@ -28,12 +28,12 @@ const unavailable = await probe("redis", async () => {
 });
 
 describeWithService("Redis", unavailable, "redis store (standalone)", () => {
-  storeConformance("redis (ioredis from URL, the default)", {
+  storeConformance("redis (node-redis from URL, the default)", {
     open: () => createStore(url, { keyPrefix: "cr:t:" }),
   });
 
-  storeConformance("redis (node-redis from URL, ?driver=node-redis)", {
-    open: () => createStore(`${url}?driver=node-redis`, { keyPrefix: "cr:nr:" }),
+  storeConformance("redis (ioredis from URL, ?driver=ioredis)", {
+    open: () => createStore(`${url}?driver=ioredis`, { keyPrefix: "cr:ior:" }),
   });
 
   const ioClients: Redis[] = [];
