@@ -36,6 +36,9 @@ interface IoRedisModule {
   Redis: new (options: object) => Connectable & { disconnect(): void; connect(): Promise<void> };
 }
 
+/** How a driver package is imported: `importDriver`, or a test's stand-in. */
+export type DriverLoader = <T>(packageName: string, purpose: string) => Promise<T>;
+
 /**
  * Which client library opens a URL: `"auto"` is node-redis, or ioredis for
  * `redis://` and `rediss://` when only ioredis is installed.
@@ -55,7 +58,7 @@ export async function openRedis(
   settings: ConnectSettings,
   driver: RedisDriver,
   /** How drivers are imported (a test passes one that lacks a package). */
-  load: typeof importDriver = importDriver,
+  load: DriverLoader = importDriver,
 ): Promise<RedisClientLike> {
   if (driver === "ioredis" && url.topology !== "standalone") {
     throw new ConfigurationError(
@@ -140,7 +143,7 @@ export interface ConnectSettings {
 export async function openNodeRedis(
   url: ParsedRedisUrl,
   settings: ConnectSettings,
-  load: typeof importDriver = importDriver,
+  load: DriverLoader = importDriver,
 ): Promise<RedisClientLike> {
   const redis = await load<NodeRedisModule>("redis", "The Redis store");
   const socket = {

@@ -9,7 +9,7 @@ import { testKey } from "cloakroom-sessions/testing";
 import { expect, it } from "vitest";
 import { MissingDriverError } from "../../../src/core/errors.js";
 import { describeClient } from "../../../src/stores/redis/clients.js";
-import { openRedis } from "../../../src/stores/redis/connect.js";
+import { type DriverLoader, openRedis } from "../../../src/stores/redis/connect.js";
 import { parseRedisUrl } from "../../../src/stores/redis/url.js";
 import { importDriver } from "../../../src/util/driver.js";
 import { describeWithService, probe, SERVICE_URLS } from "../../support/services.js";
@@ -54,7 +54,7 @@ describeWithService("Redis", unavailable, "redis:// driver choice", () => {
   it("opens ioredis when node-redis is not installed, and names node-redis when neither is", async () => {
     const settings = { connectTimeout: 2000, onError: () => undefined };
     const without =
-      (...missing: string[]): typeof importDriver =>
+      (...missing: string[]): DriverLoader =>
       async (name, purpose) => {
         if (missing.includes(name)) throw new MissingDriverError(name, purpose);
         return importDriver(name, purpose);
