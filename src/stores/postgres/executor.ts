@@ -209,16 +209,15 @@ export class PgExecutor implements SqlExecutor {
         release(err instanceof Error ? err : new Error(String(err)));
         reject(err);
       };
+      const config = this.#config(q, deadline);
       const Query = this.#Query;
       if (Query === undefined) {
-        client.query(this.#config(q, deadline)).then(done, fail);
+        client.query(config).then(done, fail);
         return;
       }
-      const query = new Query(q.sql, q.params as unknown[]);
-      const name = this.#prepare ? statementName(q.sql) : undefined;
-      if (name !== undefined) query.name = name;
-      const timeout = deadline !== undefined ? remaining(deadline) : this.#timeout;
-      if (timeout !== undefined) query.query_timeout = timeout;
+      const query = new Query(config.text, config.values ?? []);
+      if (config.name !== undefined) query.name = config.name;
+      if (config.query_timeout !== undefined) query.query_timeout = config.query_timeout;
       query.callback = (err, result) => (err ? fail(err) : done(result));
       try {
         void client.query(query); // a submittable: answered through its callback, not a promise
