@@ -206,3 +206,129 @@ describe("express: the held res.end", () => {
     expect(store.calls.create).toBe(1);
   });
 });
+
+// The hold lives on Express's response prototype when nothing wrapped the
+// response before the middleware; these are the cases where that could go wrong.
+describe("express: the hold on the response prototype", () => {
+  const store = new InstrumentedStore(new MemoryStore({ sweepInterval: 0 }));
+  const other = new InstrumentedStore(new MemoryStore({ sweepInterval: 0 }));
+  const manager = createSessions({ store, secrets: [SECRET] });
+  const second = createSessions({ store: other, secrets: [SECRET], cookie: { name: "second" } });
+  let app: AdapterApp;
+  let client: Client;
+  /** What the outer `res.end` wrapper saw when it was called. */
+  const seenByOuter: (string | undefined)[] = [];
+
+  beforeAll(async () => {
+    const a = express();
+    // A sub-app with its own session middleware that falls through: the
+    // parent answers after Express put the parent's prototypes back.
+    const sub = express();
+    sub.use(session(manager));
+    sub.get("/fallthrough", (req, _res, next) => {
+      req.session.set("sub", 1);
+      next();
+    });
+    a.use("/sub", sub);
+    a.get("/sub/fallthrough", (_req, res) => {
+      res.json({ answeredBy: "parent" });
+    });
+    // A middleware mounted before the session that wraps res.end, as compression does:
+    // the session must still be committed before that wrapper runs.
+    const wrapped = express.Router();
+    wrapped.use((_req, res, next) => {
+      const end = res.end;
+      res.end = function (this: typeof res, ...args: unknown[]) {
+        seenByOuter.push(String(res.getHeader("set-cookie") ?? "") || undefined);
+        return (end as (...a: unknown[]) => typeof res).apply(this, args);
+      } as typeof res.end;
+      next();
+    });
+    wrapped.use(session(manager));
+    wrapped.get("/write", (req, res) => {
+      req.session.set("wrapped", 1);
+      res.json({ ok: true });
+    });
+    a.use("/wrapped", wrapped);
+    // Two managers on one request: each commits its own session.
+    const both = express.Router();
+    both.use(session(manager));
+    both.use((req, _res, next) => {
+      req.session.set("first", 1);
+      next();
+    });
+    both.use(session(second));
+    both.get("/write", (req, res) => {
+      req.session.set("second", 2);
+      res.json({ manager: req.sessions === second });
+    });
+    a.use("/both", both);
+    a.get("/plain", (req, res) => {
+      res.json({ session: req.session === undefined, sessions: req.sessions === undefined });
+    });
+    app = await listen(a);
+    client = new Client(app.url);
+  });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+    await other.close();
+  });
+
+  it("commits a sub-app's session when the parent app ends the response", async () => {
+    store.resetCounts();
+    const r = await client.get("/sub/fallthrough");
+    expect(r.json).toEqual({ answeredBy: "parent" });
+    expect(r.cookie).toBeDefined();
+    expect(store.calls.create).toBe(1);
+  });
+
+  it("commits before a res.end wrapper mounted ahead of the middleware runs", async () => {
+    seenByOuter.length = 0;
+    const r = await client.get("/wrapped/write");
+    expect(r.cookie).toBeDefined();
+    expect(seenByOuter).toHaveLength(1);
+    expect(seenByOuter[0]).toMatch(/^cloakroom=/);
+  });
+
+  it("commits the sessions of two managers on one request", async () => {
+    store.resetCounts();
+    other.resetCounts();
+    const r = await client.get("/both/write");
+    expect(r.json).toEqual({ manager: true });
+    expect(r.setCookies.map((c) => c.split("=", 1)[0]).sort()).toEqual(["cloakroom", "second"]);
+    expect(store.calls.create).toBe(1);
+    expect(other.calls.create).toBe(1);
+  });
+
+  it("leaves responses of routes without the middleware untouched", async () => {
+    const r = await client.get("/plain");
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ session: true, sessions: true });
+    expect(r.setCookies).toEqual([]);
+  });
+
+  it("keeps req.sessions assignable by other code", async () => {
+    const a = express();
+    a.use((req, _res, next) => {
+      (req as { sessions: unknown }).sessions = "theirs";
+      next();
+    });
+    a.get("/", (req, res) => {
+      res.json({ sessions: req.sessions as unknown });
+    });
+    const b = express();
+    b.use(session(manager));
+    b.get("/", (_req, res) => {
+      res.json({});
+    });
+    const [first, hooks] = [await listen(a), await listen(b)];
+    try {
+      await new Client(hooks.url).get("/"); // installs the accessor on Express's request prototype
+      expect((await new Client(first.url).get("/")).json).toEqual({ sessions: "theirs" });
+    } finally {
+      await first.close();
+      await hooks.close();
+    }
+  });
+});

@@ -59,7 +59,11 @@ export interface HeldResponse {
 
 type Holding = { end: Method; writeHead: Method };
 
-/** Holds `res.end` until the session is committed; `held._end`/`_writeHead` receive the originals. */
+/**
+ * Holds `res.end` until the session is committed, with two own wrappers on
+ * `res`; `held._end`/`_writeHead` receive the originals. The fallback of
+ * `holdOnPrototype`, for responses something wrapped before the middleware.
+ */
 export function commitBeforeEnd(res: ServerResponse, held: HeldResponse): void {
   const r = res as unknown as Holding;
   held._end = r.end;
@@ -73,12 +77,12 @@ export function commitBeforeEnd(res: ServerResponse, held: HeldResponse): void {
   };
 }
 
-function writeHeadHeld(res: ServerResponse, held: HeldResponse, args: unknown[]): unknown {
+export function writeHeadHeld(res: ServerResponse, held: HeldResponse, args: unknown[]): unknown {
   if (held._phase === "open" && !res.headersSent) held._earlyHead(res);
   return held._writeHead.apply(res, args);
 }
 
-function endHeld(res: ServerResponse, held: HeldResponse, args: unknown[]): unknown {
+export function endHeld(res: ServerResponse, held: HeldResponse, args: unknown[]): unknown {
   if (held._phase === "done") return held._end.apply(res, args);
   // A second end() while the first is held would finish the response before the commit.
   if (held._phase === "committing") return res;

@@ -22,6 +22,7 @@ import { managerOf, type SessionsConfig } from "../common/manager-of.js";
 import { mergeVary, type ResponseHeaders } from "../common/outcome.js";
 import { RequestSession } from "../common/request-session.js";
 import { commitBeforeEnd, type HeldResponse } from "./commit-before-end.js";
+import { holdOnPrototype, sessionsAccessor } from "./prototype-hold.js";
 
 export type { SessionsConfig } from "../common/manager-of.js";
 export { RequestSession } from "../common/request-session.js";
@@ -46,11 +47,18 @@ class ExpressSession extends RequestSession<ServerResponse> implements HeldRespo
   _phase: HeldResponse["_phase"] = "open";
   _next: NextFunction;
   _logger: Logger;
+  /** The manager, for `req.sessions`. */
+  readonly _sessions: SessionManager;
+  /** Held by the shared prototype hooks (true) or by wrappers on `res` itself. */
+  _onPrototype = false;
+  /** A session of another manager this one replaced as `req.session` on the same request. */
+  _displaced: ExpressSession | undefined = undefined;
 
   constructor(manager: SessionManager, res: ServerResponse, next: NextFunction) {
     super(manager, RESPONSE_HEADERS, res);
     this._next = next;
     this._logger = manager.options.logger;
+    this._sessions = manager;
   }
 
   _commitHeld(): Promise<void> {
@@ -105,10 +113,36 @@ export function session(config: SessionsConfig): RequestHandler {
 }
 
 function attach(req: Request, res: Response, s: ExpressSession, manager: SessionManager): void {
+  const previous: unknown = Object.hasOwn(req, "session") ? req.session : undefined;
+  if (previous instanceof ExpressSession) {
+    // Another manager's session on this request: it still commits. Found
+    // through the chain when it is held by the hooks; this one wraps `res`.
+    s._displaced = previous;
+    commitBeforeEnd(res, s);
+  } else if (res.req === req && holdOnPrototype(res, s, heldBy)) {
+    s._onPrototype = true;
+  } else {
+    commitBeforeEnd(res, s);
+  }
+  // The one property added per request (each one costs Express's unique hidden class a copy).
   req.session = s;
-  req.sessions = manager;
-  commitBeforeEnd(res, s);
+  if (!sessionsAccessor(req, managerOfSession)) req.sessions = manager;
   s._next();
+}
+
+/** The prototype hooks' lookup: the session held for `res` by the hooks, if any. */
+function heldBy(res: ServerResponse): HeldResponse | undefined {
+  const req = (res as { req?: { session?: unknown } }).req;
+  let s = req?.session;
+  while (s instanceof ExpressSession) {
+    if (s._onPrototype && s._response() === res) return s;
+    s = s._displaced;
+  }
+  return undefined;
+}
+
+function managerOfSession(session: unknown): SessionManager | undefined {
+  return session instanceof ExpressSession ? session._sessions : undefined;
 }
 
 function requestInfo(req: Request): RequestInfo {
