@@ -66,6 +66,11 @@ export class RequestSession<R = unknown> extends Session {
     return true;
   }
 
+  /** @internal The manager this session belongs to (the Express adapter's `req.sessions`). */
+  _manager(): SessionManager {
+    return this.#manager;
+  }
+
   /** @internal The response (or headers) the session's cookie goes on. */
   _response(): R {
     return this.#res;

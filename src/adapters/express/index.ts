@@ -22,7 +22,7 @@ import { managerOf, type SessionsConfig } from "../common/manager-of.js";
 import { mergeVary, type ResponseHeaders } from "../common/outcome.js";
 import { RequestSession } from "../common/request-session.js";
 import { commitBeforeEnd, type HeldResponse } from "./commit-before-end.js";
-import { holdOnPrototype, sessionsAccessor } from "./prototype-hold.js";
+import { prototypeHold } from "./prototype-hold.js";
 
 export type { SessionsConfig } from "../common/manager-of.js";
 export { RequestSession } from "../common/request-session.js";
@@ -47,8 +47,6 @@ class ExpressSession extends RequestSession<ServerResponse> implements HeldRespo
   _phase: HeldResponse["_phase"] = "open";
   _next: NextFunction;
   _logger: Logger;
-  /** The manager, for `req.sessions`. */
-  readonly _sessions: SessionManager;
   /** Held by the shared prototype hooks (true) or by wrappers on `res` itself. */
   _onPrototype = false;
   /** A session of another manager this one replaced as `req.session` on the same request. */
@@ -58,7 +56,6 @@ class ExpressSession extends RequestSession<ServerResponse> implements HeldRespo
     super(manager, RESPONSE_HEADERS, res);
     this._next = next;
     this._logger = manager.options.logger;
-    this._sessions = manager;
   }
 
   _commitHeld(): Promise<void> {
@@ -119,14 +116,14 @@ function attach(req: Request, res: Response, s: ExpressSession, manager: Session
     // through the chain when it is held by the hooks; this one wraps `res`.
     s._displaced = previous;
     commitBeforeEnd(res, s);
-  } else if (res.req === req && holdOnPrototype(res, s, heldBy)) {
+  } else if (res.req === req && HOLD.hold(res, s)) {
     s._onPrototype = true;
   } else {
     commitBeforeEnd(res, s);
   }
   // The one property added per request (each one costs Express's unique hidden class a copy).
   req.session = s;
-  if (!sessionsAccessor(req, managerOfSession)) req.sessions = manager;
+  if (!HOLD.sessionsAccessor(req)) req.sessions = manager;
   s._next();
 }
 
@@ -141,9 +138,9 @@ function heldBy(res: ServerResponse): HeldResponse | undefined {
   return undefined;
 }
 
-function managerOfSession(session: unknown): SessionManager | undefined {
-  return session instanceof ExpressSession ? session._sessions : undefined;
-}
+const HOLD = prototypeHold(heldBy, (session) =>
+  session instanceof ExpressSession ? session._manager() : undefined,
+);
 
 function requestInfo(req: Request): RequestInfo {
   return new ExpressRequestInfo(req);

@@ -36,44 +36,81 @@ interface Hooks {
   readonly parent: Holding;
 }
 
-/** Express response prototype → its hooks; null where hooks cannot be installed. */
-const installed = new WeakMap<object, Hooks | null>();
-/** The last response prototype seen and its hooks: one app is the common case. */
-let lastProto: object | null = null;
-let lastHooks: Hooks | null = null;
-
-/**
- * Holds `res.end` through the prototype hooks when nothing wrapped this
- * response before; false when the caller must wrap it itself.
- */
-export function holdOnPrototype(res: ServerResponse, held: HeldResponse, find: FindHeld): boolean {
-  const proto = Object.getPrototypeOf(res) as object | null;
-  if (proto === null) return false;
-  let hooks: Hooks | null;
-  if (proto === lastProto) hooks = lastHooks;
-  else {
-    hooks = hooksFor(proto, find);
-    lastProto = proto;
-    lastHooks = hooks;
-  }
-  if (hooks === null) return false;
-  const r = res as unknown as Holding;
-  if (r.end !== hooks.end || r.writeHead !== hooks.writeHead) return false;
-  held._end = hooks.parent.end;
-  held._writeHead = hooks.parent.writeHead;
-  held._phase = "open";
-  return true;
+/** What the Express adapter holds responses and answers `req.sessions` with. */
+export interface PrototypeHold {
+  /**
+   * Holds `res.end` through the prototype hooks when nothing wrapped this
+   * response before; false when the caller must wrap it itself.
+   */
+  hold(res: ServerResponse, held: HeldResponse): boolean;
+  /**
+   * True when `req.sessions` is answered by the accessor on Express's
+   * request prototype (read from `req.session`); false when the caller must
+   * set it on `req`.
+   */
+  sessionsAccessor(req: IncomingMessage): boolean;
 }
 
-function hooksFor(proto: object, find: FindHeld): Hooks | null {
-  const base = expressBase(proto, ServerResponse.prototype);
-  if (base === undefined) return null;
-  let hooks = installed.get(base);
-  if (hooks === undefined) {
-    hooks = install(base, find);
-    installed.set(base, hooks);
-  }
-  return hooks;
+/**
+ * The hooks and accessor, installed on an Express prototype the first time
+ * a request of that Express is seen. Made once per module: the hooks on a
+ * prototype are installed by one caller only (a second finds them there).
+ * @param find the session the hooks act for
+ * @param managerOf what `req.sessions` answers for a `req.session`
+ */
+export function prototypeHold(
+  find: FindHeld,
+  managerOf: (session: unknown) => unknown,
+): PrototypeHold {
+  const hooksOf = onExpressBase(ServerResponse.prototype, (base) => installHooks(base, find));
+  const accessorOf = onExpressBase(IncomingMessage.prototype, (base) =>
+    defineSessions(base, managerOf),
+  );
+  return {
+    hold(res, held) {
+      const proto = Object.getPrototypeOf(res) as object | null;
+      const hooks = proto === null ? null : hooksOf(proto);
+      if (hooks === null) return false;
+      const r = res as unknown as Holding;
+      if (r.end !== hooks.end || r.writeHead !== hooks.writeHead) return false;
+      held._end = hooks.parent.end;
+      held._writeHead = hooks.parent.writeHead;
+      held._phase = "open";
+      return true;
+    },
+    sessionsAccessor(req) {
+      const proto = Object.getPrototypeOf(req) as object | null;
+      return proto !== null && accessorOf(proto) !== null && !Object.hasOwn(req, "sessions");
+    },
+  };
+}
+
+/**
+ * `install` run once per Express base prototype (see {@link expressBase}) of
+ * objects whose Node prototype is `nodeProto`, its answer (null: not
+ * possible) kept. The last prototype asked about is remembered: one app is
+ * the common case, so the chain is walked only when the app changes.
+ */
+function onExpressBase<T>(
+  nodeProto: object,
+  install: (base: object) => T | null,
+): (proto: object) => T | null {
+  const byBase = new WeakMap<object, T | null>();
+  let lastProto: object | null = null;
+  let last: T | null = null;
+  return (proto) => {
+    if (proto === lastProto) return last;
+    const base = expressBase(proto, nodeProto);
+    let found: T | null = null;
+    if (base !== undefined) {
+      const known = byBase.get(base);
+      found = known !== undefined ? known : install(base);
+      byBase.set(base, found);
+    }
+    lastProto = proto;
+    last = found;
+    return found;
+  };
 }
 
 /**
@@ -91,7 +128,7 @@ export function expressBase(proto: object, nodeProto: object): object | undefine
   return undefined;
 }
 
-function install(base: object, find: FindHeld): Hooks | null {
+function installHooks(base: object, find: FindHeld): Hooks | null {
   // Something else already defines them there: leave it alone.
   if (Object.hasOwn(base, "end") || Object.hasOwn(base, "writeHead")) return null;
   const parent = Object.getPrototypeOf(base) as Holding;
@@ -119,34 +156,9 @@ function install(base: object, find: FindHeld): Hooks | null {
   return hooks;
 }
 
-/** Request prototypes whose `sessions` accessor is ours (true) or must not be touched (false). */
-const accessors = new WeakMap<object, boolean>();
-
-/**
- * Defines `sessions` once as an accessor on Express's request prototype
- * (read from `req.session`), so it costs no property per request; false
- * when that is not possible and the caller must set it on `req`.
- */
-export function sessionsAccessor(
-  req: IncomingMessage,
-  managerOf: (session: unknown) => unknown,
-): boolean {
-  const proto = Object.getPrototypeOf(req) as object | null;
-  if (proto === null) return false;
-  let ok = accessors.get(proto);
-  if (ok === undefined) {
-    const base = expressBase(proto, IncomingMessage.prototype);
-    ok = base !== undefined && defineSessions(base, managerOf);
-    accessors.set(proto, ok);
-  }
-  return ok && !Object.hasOwn(req, "sessions");
-}
-
-const ours = new WeakSet<object>();
-
-function defineSessions(base: object, managerOf: (session: unknown) => unknown): boolean {
-  if (ours.has(base)) return true;
-  if (Object.hasOwn(base, "sessions")) return false;
+/** Defines the `sessions` accessor on `base`; null when something else already defines `sessions` there. */
+function defineSessions(base: object, managerOf: (session: unknown) => unknown): true | null {
+  if (Object.hasOwn(base, "sessions")) return null;
   Object.defineProperty(base, "sessions", {
     configurable: true,
     enumerable: false,
@@ -163,6 +175,5 @@ function defineSessions(base: object, managerOf: (session: unknown) => unknown):
       });
     },
   });
-  ours.add(base);
   return true;
 }
