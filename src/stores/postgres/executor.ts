@@ -15,7 +15,7 @@
  * error turns naming off for the store and the statement is sent again
  * unnamed (it was not executed). `prepare: false` turns it off from the start.
  */
-import { acquireBefore, remaining } from "../sql/pool-deadline.js";
+import { acquireBefore, PoolWaitTimeoutError, remaining } from "../sql/pool-deadline.js";
 import type { SqlConnection, SqlExecutor, SqlQuery, SqlRow } from "../sql/types.js";
 
 /** A query as node-postgres takes it. */
@@ -71,7 +71,15 @@ export interface PgPoolClient {
   removeListener?(event: "error", listener: (err: Error) => void): unknown;
 }
 
+/** pg-pool's callback form of `connect`, which a node-postgres pool has: no promise per statement. */
+type ConnectCallback = (
+  callback: (err: Error | undefined, client: PgPoolClient | undefined) => void,
+) => void;
+
 const MAX_ATTEMPTS = 5;
+
+/** The statement is retried on another connection: its backend was ended before it completed. */
+const isTerminated = (code: unknown) => code === "57P01" || code === "57P02";
 
 /**
  * Statement text → its prepared statement's name, for the whole process: two
@@ -100,6 +108,9 @@ const LOST_PREPARED = new Set(["26000", "42P05"]);
 
 /** Clients that already carry the store's catch-all "error" listener. */
 const guarded = new WeakSet<object>();
+
+const rowsOf = (r: PgResult) => r.rows as SqlRow[];
+const rowCountOf = (r: PgResult) => r.rowCount ?? 0;
 
 /** Gives `client` (once) a listener that keeps its "error" events from being uncaught. */
 function guard(client: PgPoolClient): void {
@@ -133,16 +144,118 @@ export class PgExecutor implements SqlExecutor {
     pool.on?.("connect", guard);
   }
 
-  async query(q: SqlQuery): Promise<SqlRow[]> {
-    return (await this.#send(q)).rows as SqlRow[];
+  query(q: SqlQuery): Promise<SqlRow[]> {
+    return this.#Query === undefined
+      ? this.#send(q).then(rowsOf)
+      : this.#submit(q, this.#Query, rowsOf);
   }
 
-  async run(q: SqlQuery): Promise<number> {
-    return (await this.#send(q)).rowCount ?? 0;
+  run(q: SqlQuery): Promise<number> {
+    return this.#Query === undefined
+      ? this.#send(q).then(rowCountOf)
+      : this.#submit(q, this.#Query, rowCountOf);
   }
 
   /**
-   * One statement, sent again on another pooled connection when the server
+   * A statement on a node-postgres pool, at the cost of one promise and one
+   * timer: the pool's callback `connect`, pg's `Query` answered through its
+   * callback, and one timer for the whole deadline (the pool wait and the
+   * query together, where `acquireBefore` and pg's `query_timeout` would be
+   * two). No "error" listener per statement either: a connected pg client
+   * that emits "error" (or whose socket ends) also fails every query it holds
+   * (`_errorAllQueries`), so the callback hears of it, and `guard` keeps the
+   * event itself from being uncaught.
+   *
+   * Past the deadline the call fails; a client that arrives later goes
+   * straight back unused, and one still running the statement is released
+   * with the error, which makes pg-pool destroy it: the statement can never
+   * complete late on a client someone else then uses. Retries (a terminated
+   * backend, lost prepared statements) go as in {@link #send}, within the
+   * same deadline.
+   */
+  #submit<T>(q: SqlQuery, Query: PgQueryClass, pick: (r: PgResult) => T): Promise<T> {
+    const timeout = this.#timeout;
+    const connect = this.#pool.connect as unknown as ConnectCallback;
+    return new Promise<T>((resolve, reject) => {
+      const deadline = timeout === undefined ? undefined : performance.now() + timeout;
+      let attempt = 0;
+      let client: PgPoolClient | undefined;
+      let finished = false;
+      const finish = (err: Error | null, result?: PgResult) => {
+        finished = true;
+        if (timer !== undefined) clearTimeout(timer);
+        const held = client;
+        client = undefined;
+        held?.release(err ?? undefined);
+        if (err === null) resolve(pick(result!));
+        else reject(err);
+      };
+      const timer =
+        timeout === undefined
+          ? undefined
+          : setTimeout(() => {
+              if (finished) return;
+              finish(
+                client === undefined
+                  ? new PoolWaitTimeoutError(
+                      `no pooled connection within ${timeout} ms (every connection busy: the server is stalled or overloaded)`,
+                    )
+                  : new PoolWaitTimeoutError(`no answer within ${timeout} ms`),
+              );
+            }, timeout);
+      const failed = (err: Error) => {
+        const held = client;
+        client = undefined;
+        held?.release(err); // a client that saw an error is never reused
+        const code = (err as { code?: unknown }).code;
+        if (this.#prepare && LOST_PREPARED.has(code as string)) {
+          this.#prepare = false; // and send it again, unnamed: it was not executed
+          start();
+        } else if (
+          attempt < MAX_ATTEMPTS &&
+          isTerminated(code) &&
+          (deadline === undefined || performance.now() < deadline)
+        ) {
+          start();
+        } else {
+          finish(err);
+        }
+      };
+      const start = () => {
+        const n = ++attempt;
+        connect.call(this.#pool, (err, c) => {
+          if (finished || n !== attempt) {
+            c?.release(); // late: the caller was told already; back unused
+            return;
+          }
+          if (err !== undefined || c === undefined) {
+            failed(err ?? new Error("the pool gave no client"));
+            return;
+          }
+          client = c;
+          guard(c);
+          const query = new Query(q.sql, q.params as unknown[]);
+          const name = this.#prepare ? statementName(q.sql) : undefined;
+          if (name !== undefined) query.name = name;
+          query.callback = (qerr, result) => {
+            if (finished || n !== attempt) return;
+            if (qerr) failed(qerr);
+            else finish(null, result);
+          };
+          try {
+            void c.query(query); // a submittable: answered through its callback, not a promise
+          } catch (qerr) {
+            failed(qerr instanceof Error ? qerr : new Error(String(qerr)));
+          }
+        });
+      };
+      start();
+    });
+  }
+
+  /**
+   * One statement on a pool that is not node-postgres's (no `Client.Query`),
+   * through its promise API, sent again on another pooled connection when the server
    * answers that it ended this connection's backend (57P01 admin_shutdown,
    * 57P02 crash_shutdown: pg_terminate_backend, a restart). The statement
    * did not complete — its FATAL came instead of CommandComplete, and a single
@@ -162,7 +275,7 @@ export class PgExecutor implements SqlExecutor {
           this.#prepare = false; // and send it again, unnamed: it was not executed
           continue;
         }
-        if (attempt >= MAX_ATTEMPTS || (code !== "57P01" && code !== "57P02")) throw err;
+        if (attempt >= MAX_ATTEMPTS || !isTerminated(code)) throw err;
         if (deadline !== undefined && performance.now() >= deadline) throw err;
       }
     }
@@ -209,21 +322,7 @@ export class PgExecutor implements SqlExecutor {
         release(err instanceof Error ? err : new Error(String(err)));
         reject(err);
       };
-      const config = this.#config(q, deadline);
-      const Query = this.#Query;
-      if (Query === undefined) {
-        client.query(config).then(done, fail);
-        return;
-      }
-      const query = new Query(config.text, config.values ?? []);
-      if (config.name !== undefined) query.name = config.name;
-      if (config.query_timeout !== undefined) query.query_timeout = config.query_timeout;
-      query.callback = (err, result) => (err ? fail(err) : done(result));
-      try {
-        void client.query(query); // a submittable: answered through its callback, not a promise
-      } catch (err) {
-        fail(err);
-      }
+      client.query(this.#config(q, deadline)).then(done, fail);
     });
   }
 

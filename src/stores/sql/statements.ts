@@ -12,7 +12,7 @@
 import type { SessionPatch, StoredSession } from "../../core/store.js";
 import { fixed, sql } from "./binder.js";
 import { objectText, SUMMARY_COLUMNS } from "./rows.js";
-import type { SqlNames, SqlQuery, SqlStatements, SqlValue } from "./types.js";
+import type { PatchSizeCheck, SqlNames, SqlQuery, SqlStatements, SqlValue } from "./types.js";
 
 type Bind = (value: SqlValue) => string;
 
@@ -31,6 +31,12 @@ export interface SqlFlavor {
    * binding their values again, once per use in the text.
    */
   fits(doc: () => string, max: () => string): string;
+  /**
+   * Optional: a cheaper predicate than {@link fits}, never true of a document
+   * that does not fit, but false of some that do (near the limit). A patch
+   * tries it first; see {@link PatchSizeCheck}.
+   */
+  fitsQuick?(doc: () => string, max: () => string): string;
   /** A predicate: the document's top-level `key` is a JSON string equal to `value`. */
   holdsString(bind: Bind, key: string, value: string): string;
   /** Deletes at most `limit` rows with `idle_expires_at <= now`, through the expiry index. */
@@ -112,8 +118,11 @@ export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
         return `${head}, ${sets.join(", ")} WHERE token_hash = ${b(oldKey)} AND ${alive(b, now)}`;
       }),
 
-    patch: (key, patch, now) =>
+    quickPatchCheck: f.fitsQuick !== undefined,
+
+    patch: (key, patch, now, check = "exact") =>
       q((b) => {
+        const fits = (check === "quick" && f.fitsQuick) || f.fits;
         const sets = [`data = ${f.patchedDocument(b, patch)}`];
         if (patch.touch) {
           sets.push(`last_seen_at = ${b(patch.touch.lastSeenAt)}`);
@@ -121,7 +130,7 @@ export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
             `idle_expires_at = ${f.least}(${b(patch.touch.idleExpiresAt)}, absolute_expires_at)`,
           );
         }
-        return `UPDATE ${t} SET ${sets.join(", ")} WHERE token_hash = ${b(key)} AND ${alive(b, now)} AND ${f.fits(
+        return `UPDATE ${t} SET ${sets.join(", ")} WHERE token_hash = ${b(key)} AND ${alive(b, now)} AND ${fits(
           () => f.patchedDocument(b, patch),
           () => b(patch.maxBytes),
         )}`;

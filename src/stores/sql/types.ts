@@ -58,6 +58,15 @@ export interface SqlNames {
   index(suffix: string): string;
 }
 
+/**
+ * How a patch's UPDATE checks the size limit. `exact` (the default) is the
+ * dialect's exact figure. `quick` is a cheaper test a dialect may offer,
+ * never true of a document that does not fit but false of some that do (near
+ * the limit): the store tries it first and, when the row then did not match
+ * but the exact check says the patch fits, sends the `exact` one.
+ */
+export type PatchSizeCheck = "exact" | "quick";
+
 /** Statements for the store's methods. Each method of the store is one of these. */
 export interface SqlStatements {
   get(key: string): SqlQuery;
@@ -71,12 +80,14 @@ export interface SqlStatements {
    * optional touch, and the size limit checked in its WHERE clause, so a
    * refused patch writes nothing and two patches never lose each other's keys.
    */
-  patch(key: string, patch: SessionPatch, now: number): SqlQuery;
+  patch(key: string, patch: SessionPatch, now: number, check?: PatchSizeCheck): SqlQuery;
   /**
    * Run only when `patch` matched no row: one row `{ fits }` if the session is
    * alive (fits = the patched document would be within maxBytes), none if gone.
    */
   patchCheck(key: string, patch: SessionPatch, now: number): SqlQuery;
+  /** Whether `patch(…, "quick")` differs from the exact form (the dialect has a quick check). */
+  readonly quickPatchCheck: boolean;
   touch(key: string, lastSeenAt: number, idleExpiresAt: number, now: number): SqlQuery;
   /**
    * Compare-and-delete of one field in ONE update: matches (one row changed)

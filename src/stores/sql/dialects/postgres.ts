@@ -48,6 +48,11 @@ export const postgresDialect: SqlDialect = {
       // limit pays for the walk.
       fits: (doc, max) =>
         `(SELECT octet_length(x.t) <= ${max()}::bigint OR octet_length(x.t) - (SELECT COALESCE(SUM(CASE jsonb_typeof(v) WHEN 'object' THEN GREATEST(2 * (SELECT count(*)::int FROM jsonb_object_keys(v)) - 1, 0) WHEN 'array' THEN GREATEST(jsonb_array_length(v) - 1, 0) ELSE 0 END), 0) FROM jsonb_path_query(x.d, 'strict $.**') AS v) - CASE WHEN x.d = '{}'::jsonb THEN 2 ELSE 4 * (SELECT count(*)::int FROM jsonb_object_keys(x.d)) + 1 END <= ${max()}::bigint FROM (SELECT y.d, y.d::text AS t FROM (SELECT ${doc()} AS d) AS y) AS x)`,
+      // The first operand of `fits` alone, without the walk's subqueries: a
+      // patch's UPDATE sends this first, since PostgreSQL pays to set up a
+      // statement's subplans on every execution even when OR skips them
+      // (docs/benchmarks.md).
+      fitsQuick: (doc, max) => `octet_length((${doc()})::text) <= ${max()}::bigint`,
       // ctids of one batch from the expiry index, locked with SKIP LOCKED so a
       // purge never waits on (or blocks) a request patching a row; the DELETE
       // re-checks expiry in case the row was touched meanwhile.
