@@ -2,7 +2,8 @@
  * The node-postgres shim: each statement takes a client from
  * `pool.connect()` and runs on it; migrations keep one client for their
  * transaction. One deadline (`queryTimeout`) bounds the wait for a client
- * plus the query (its `query_timeout` is what is left), so a user's pool
+ * plus the query (one timer for both on a node-postgres pool; elsewhere the
+ * query's `query_timeout` is what is left of it), so a user's pool
  * without timeouts, or a pool whose clients are all stuck on a stalled
  * server, is still bounded.
  *
@@ -15,7 +16,12 @@
  * error turns naming off for the store and the statement is sent again
  * unnamed (it was not executed). `prepare: false` turns it off from the start.
  */
-import { acquireBefore, PoolWaitTimeoutError, remaining } from "../sql/pool-deadline.js";
+import {
+  acquireBefore,
+  noConnectionWithin,
+  PoolWaitTimeoutError,
+  remaining,
+} from "../sql/pool-deadline.js";
 import type { SqlConnection, SqlExecutor, SqlQuery, SqlRow } from "../sql/types.js";
 
 /** A query as node-postgres takes it. */
@@ -41,7 +47,6 @@ export interface PgResult {
  */
 export interface PgSubmittable {
   name?: string;
-  query_timeout?: number;
   callback?: (err: Error | null, result: PgResult) => void;
 }
 
@@ -197,9 +202,7 @@ export class PgExecutor implements SqlExecutor {
               if (finished) return;
               finish(
                 client === undefined
-                  ? new PoolWaitTimeoutError(
-                      `no pooled connection within ${timeout} ms (every connection busy: the server is stalled or overloaded)`,
-                    )
+                  ? noConnectionWithin(timeout)
                   : new PoolWaitTimeoutError(`no answer within ${timeout} ms`),
               );
             }, timeout);

@@ -12,6 +12,13 @@ export class PoolWaitTimeoutError extends Error {
   readonly code = "POOL_WAIT_TIMEOUT";
 }
 
+/** The error of a statement that got no pooled connection within `timeout` ms. */
+export function noConnectionWithin(timeout: number): PoolWaitTimeoutError {
+  return new PoolWaitTimeoutError(
+    `no pooled connection within ${timeout} ms (every connection busy: the server is stalled or overloaded)`,
+  );
+}
+
 /** Milliseconds left before `deadline` (a `performance.now()` time), at least 1. */
 export function remaining(deadline: number): number {
   return Math.max(1, Math.ceil(deadline - performance.now()));
@@ -36,11 +43,7 @@ export function acquireBefore<C>(
     const timer = setTimeout(
       () => {
         expired = true;
-        reject(
-          new PoolWaitTimeoutError(
-            `no pooled connection within ${timeout} ms (every connection busy: the server is stalled or overloaded)`,
-          ),
-        );
+        reject(noConnectionWithin(timeout));
       },
       Math.max(0, deadline - performance.now()),
     );
