@@ -21,6 +21,12 @@ export const SUMMARY_COLUMNS = [
 ] as const;
 
 /**
+ * The columns of a record selected as one JSON array (`SqlFlavor.selectRecord`),
+ * in this order: the document, then {@link SUMMARY_COLUMNS}.
+ */
+export const RECORD_COLUMNS = ["data", ...SUMMARY_COLUMNS] as const;
+
+/**
  * JSON text of an object whose members are already JSON text. Built by
  * concatenation, not JSON.parse/stringify, so values pass through byte for
  * byte and a `__proto__` key stays an ordinary member.
@@ -57,6 +63,7 @@ function text(value: unknown): string | null {
 }
 
 export function toStoredSession(row: SqlRow): StoredSession {
+  if (row.record !== undefined) return fromRecord(row.record);
   return {
     data: splitDocument(row.data),
     userId: text(row.user_id),
@@ -66,6 +73,24 @@ export function toStoredSession(row: SqlRow): StoredSession {
     absoluteExpiresAt: millis(row.absolute_expires_at),
     ip: text(row.ip),
     userAgent: text(row.user_agent),
+  };
+}
+
+/** A record selected as one JSON array ({@link RECORD_COLUMNS}); numbers arrive as JSON numbers. */
+function fromRecord(record: unknown): StoredSession {
+  const r: unknown = typeof record === "string" ? JSON.parse(record) : record;
+  if (!Array.isArray(r) || r.length !== RECORD_COLUMNS.length) {
+    throw new TypeError("a session record is not the array of its columns");
+  }
+  return {
+    data: splitDocument(r[0]),
+    userId: text(r[1]),
+    createdAt: millis(r[2]),
+    lastSeenAt: millis(r[3]),
+    idleExpiresAt: millis(r[4]),
+    absoluteExpiresAt: millis(r[5]),
+    ip: text(r[6]),
+    userAgent: text(r[7]),
   };
 }
 

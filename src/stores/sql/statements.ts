@@ -20,6 +20,14 @@ export interface SqlFlavor {
   readonly style: "?" | "$n";
   /** SELECT expression giving the document as JSON text, aliased `data`. */
   readonly selectData: string;
+  /**
+   * Optional: a SELECT expression giving a whole record as one JSON array,
+   * aliased `record` ({@link RECORD_COLUMNS} in order, see rows.ts), which a
+   * read then selects instead of eight columns. For node-postgres, where
+   * each column of a result costs the client on every read (its row
+   * description is parsed and a type parser looked up per column, each time).
+   */
+  readonly selectRecord?: string;
   /** Two-argument minimum: `LEAST` (PostgreSQL, MySQL) or `MIN` (SQLite). */
   readonly least: "LEAST" | "MIN";
   /** The patched document computed from the column `data`: set, then unset. */
@@ -55,7 +63,8 @@ export function buildStatements(names: SqlNames, f: SqlFlavor): SqlStatements {
   // statement by without hashing a new text (and nothing is rebuilt per read).
   const getText = fixed(
     f.style,
-    (a) => `SELECT ${f.selectData}, ${SUMMARY} FROM ${t} WHERE token_hash = ${a(0)}`,
+    (a) =>
+      `SELECT ${f.selectRecord ?? `${f.selectData}, ${SUMMARY}`} FROM ${t} WHERE token_hash = ${a(0)}`,
   );
   const deleteIfExpiredText = fixed(
     f.style,

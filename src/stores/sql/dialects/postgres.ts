@@ -4,7 +4,7 @@
  */
 
 import { buildNames } from "../identifiers.js";
-import { objectText } from "../rows.js";
+import { objectText, RECORD_COLUMNS } from "../rows.js";
 import { buildStatements } from "../statements.js";
 import type { SqlDialect } from "../types.js";
 
@@ -18,6 +18,7 @@ export const postgresDialect: SqlDialect = {
       style: "$n",
       // Text, not the driver's parsed object: one decoding path for every dialect.
       selectData: "data::text AS data",
+      selectRecord: `json_build_array(${RECORD_COLUMNS.join(", ")})::text AS record`,
       least: "LEAST",
       patchedDocument(bind, patch) {
         let doc = "data";
